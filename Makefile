@@ -1,0 +1,11 @@
+# The two commands of the README. Both set everything up first (idempotent, offline after install).
+.PHONY: setup run test
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	@.venv/bin/brand-assistant corpus stats
+
+test: setup
+	@.venv/bin/python -m pytest

@@ -1,0 +1,69 @@
+"""corpus/manifest.toml: the list of source documents and their stable ids."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import ManifestError
+
+DOC_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+SUPPORTED_SUFFIXES = (".txt", ".md")
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    doc_id: str
+    file: str
+    title: str
+    code: str = ""
+    kind: str = ""
+    issuer: str = ""
+    published: str = ""
+    effective: str = ""
+    note: str = ""
+
+    @property
+    def is_standard(self) -> bool:
+        """Standards (GB/T 1.1 numbering) versus notices (一、（一）1. numbering)."""
+        return "标准" in self.kind
+
+    @property
+    def cite_name(self) -> str:
+        """How the document is named in a citation: its code, else its title."""
+        return self.code or self.title
+
+
+def load_manifest(corpus_dir: Path) -> list[DocumentSpec]:
+    path = corpus_dir / "manifest.toml"
+    if not path.is_file():
+        raise ManifestError(
+            f"找不到文件清单 {path}。",
+            hint="corpus/ must contain manifest.toml; see corpus/README.md",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"文件清单 {path} 格式错误：{exc}") from exc
+    entries = data.get("document")
+    if not isinstance(entries, list) or not entries:
+        raise ManifestError(f"文件清单 {path} 中没有 [[document]] 条目。")
+    specs: list[DocumentSpec] = []
+    seen: set[str] = set()
+    known = set(DocumentSpec.__dataclass_fields__)
+    for i, entry in enumerate(entries, 1):
+        missing = [k for k in ("doc_id", "file", "title") if not entry.get(k)]
+        if missing:
+            raise ManifestError(f"文件清单第 {i} 个条目缺少字段：{', '.join(missing)}。")
+        doc_id = entry["doc_id"]
+        if not DOC_ID_RE.match(doc_id):
+            raise ManifestError(
+                f"文件清单第 {i} 个条目的 doc_id {doc_id!r} 不合法：只允许小写字母、数字和连字符。"
+            )
+        if doc_id in seen:
+            raise ManifestError(f"文件清单中 doc_id {doc_id!r} 重复。")
+        seen.add(doc_id)
+        specs.append(DocumentSpec(**{k: str(v) for k, v in entry.items() if k in known}))
+    return specs

@@ -1,0 +1,56 @@
+"""One settings object for the whole product, read from the environment (prefix BA_) or .env.
+
+Defaults work offline on a fresh clone: the bundled USE-multilingual embedding model,
+embedded chromadb under index/, no LLM.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BA_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(ROOT / "corpus", description="Source documents, manifest and vocab/")
+    index_dir: Path = Field(ROOT / "index", description="Built index artifacts (chromadb, bm25, meta)")
+    data_dir: Path = Field(ROOT / "data", description="Runtime data: sessions, feedback (not in git)")
+
+    embed_backend: Literal["use", "sentence-transformers"] = Field(
+        "use", description="use = bundled USE-multilingual (offline); sentence-transformers = a local model dir"
+    )
+    embed_model_path: Path | None = Field(
+        None, description="Local sentence-transformers model directory (e.g. a bge-small-zh download)"
+    )
+    embed_threads: int = Field(0, description="Threads for the USE model; 0 = CPU count")
+
+    chroma_host: str | None = Field(None, validation_alias=AliasChoices("CHROMA_HOST", "BA_CHROMA_HOST"))
+    chroma_port: int = Field(8000, validation_alias=AliasChoices("CHROMA_PORT", "BA_CHROMA_PORT"))
+
+    fusion: Literal["rrf", "weighted"] = Field("weighted", description="How BM25 and dense scores are fused")
+    fusion_alpha: float = Field(0.7, ge=0.0, le=1.0, description="Weight of BM25 in the weighted fusion")
+    top_k: int = Field(10, ge=1, le=100)
+    max_query_chars: int = Field(2000, ge=10)
+
+    @field_validator("embed_model_path")
+    @classmethod
+    def _model_dir_exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not Path(v).is_dir():
+            raise ValueError(f"embed_model_path {v} is not a directory (本地模型目录不存在)")
+        return v
+
+    @property
+    def vocab_dir(self) -> Path:
+        return self.corpus_dir / "vocab"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Idempotent set-up: a venv in .venv with CPU torch first, then this package.
+# Re-running is cheap: it reinstalls only when pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  # torch first, pinned: plain `torch` would pull a multi-GB CUDA build.
+  quiet() { { grep -v "is ignored: it is neither" || true; } >&2; }
+  .venv/bin/python -m pip install -q torch==2.13.0 2>&1 | quiet
+  .venv/bin/python -m pip install -q -e '.[dev]' 2>&1 | quiet
+  rm -f .venv/.installed-* && touch "$stamp"
+fi

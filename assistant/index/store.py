@@ -1,0 +1,287 @@
+"""Index stage: clause units → llama-index nodes → chromadb (dense) + bm25s (sparse).
+
+Persisted under index/:
+  chroma/            chromadb PersistentClient store (one collection of clause nodes)
+  bm25/              bm25s index over jieba tokens
+  userdict.txt       the generated jieba dictionary
+  nodes.json         node id → metadata and text (for results and the sparse side)
+  meta.json          what built it (embedding id and dimension, dictionary hash,
+                     corpus file hashes, package version)
+
+A rebuild re-embeds only documents whose source changed (or everything when the
+embedding model changed); the BM25 side is rebuilt whole (it takes milliseconds).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Callable
+
+import bm25s
+import numpy as np
+from llama_index.core.embeddings import BaseEmbedding
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from assistant.corpus.model import Clause
+from assistant.corpus.store import Corpus, Document
+from assistant.errors import IndexMismatchError, IndexNotFoundError
+from assistant.index.embeddings import embedding_id
+from assistant.index.tokenizer import (
+    ChineseTokenizer,
+    domain_terms,
+    load_stopwords,
+    user_dict_hash,
+    write_user_dict,
+)
+from assistant.settings import Settings
+
+COLLECTION = "clauses"
+INDEX_FORMAT = 1
+
+
+def package_version() -> str:
+    try:
+        return version("brand-assistant")
+    except Exception:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def node_text(doc: Document, unit: Clause) -> str:
+    """What is indexed: heading path, label and title, then the unit's own text."""
+    head = " > ".join(x for x in (unit.heading_path, f"{unit.label} {unit.title or ''}".strip()) if x)
+    body = unit.text
+    if unit.kind == "table-row":
+        parent = doc.by_label.get(unit.parent or "")
+        head = f"{head} {parent.title if parent and parent.title else ''}".strip()
+    return f"{doc.spec.title}｜{head}\n{body}".strip()
+
+
+def unit_metadata(doc: Document, unit: Clause) -> dict[str, Any]:
+    return {
+        "doc_id": doc.doc_id,
+        "label": unit.label,
+        "parent": unit.parent or "",
+        "kind": unit.kind,
+        "strength": unit.strength,
+        # chromadb 1.x stores string arrays and filters them with $contains
+        "roles": unit.roles or ["无"],
+        "phases": unit.phases or ["无"],
+        "heading_path": unit.heading_path,
+        "title": unit.title or "",
+    }
+
+
+def build_nodes(corpus: Corpus) -> list[TextNode]:
+    nodes = []
+    for doc in corpus.documents.values():
+        for unit in doc.units:
+            if unit.kind == "signature" or (not unit.text and not unit.title):
+                continue
+            node = TextNode(
+                id_=unit.uid,
+                text=node_text(doc, unit),
+                metadata=unit_metadata(doc, unit),
+                excluded_embed_metadata_keys=list(unit_metadata(doc, unit)),
+                excluded_llm_metadata_keys=list(unit_metadata(doc, unit)),
+            )
+            # ref_doc_id = doc_id: llama-index copies it into the `doc_id` metadata key
+            node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.doc_id)
+            nodes.append(node)
+    return nodes
+
+
+def chroma_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                   settings=chroma_settings)
+    path = settings.index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _collection(client, create: bool):
+    # embedding_function=None: we always pass our own vectors, so chroma never
+    # tries to download its default ONNX model.
+    if create:
+        return client.get_or_create_collection(COLLECTION, embedding_function=None,
+                                               metadata={"hnsw:space": "cosine"})
+    return client.get_collection(COLLECTION, embedding_function=None)
+
+
+def _vector_store(collection) -> ChromaVectorStore:
+    store = ChromaVectorStore(chroma_collection=collection)
+    # roles/phases are string arrays (chromadb 1.x metadata arrays, filtered with $contains);
+    # the constructor ignores flat_metadata, so it is set here.
+    store.flat_metadata = False
+    return store
+
+
+@dataclass
+class ClauseIndex:
+    """Everything retrieval needs, loaded once."""
+
+    corpus: Corpus
+    nodes: list[TextNode]
+    node_pos: dict[str, int]
+    bm25: bm25s.BM25
+    tokenizer: ChineseTokenizer
+    vector_store: ChromaVectorStore
+    embed_model: BaseEmbedding
+    meta: dict[str, Any]
+
+    def node(self, node_id: str) -> TextNode:
+        return self.nodes[self.node_pos[node_id]]
+
+
+def _expected_meta(corpus: Corpus, embed: BaseEmbedding, dict_hash: str, dim: int | None) -> dict:
+    return {
+        "format": INDEX_FORMAT,
+        "package_version": package_version(),
+        "embedding": embedding_id(embed),
+        "dimension": dim,
+        "dictionary_sha256": dict_hash,
+        "corpus": corpus.fingerprint(),
+    }
+
+
+def _read_meta(index_dir: Path) -> dict | None:
+    path = index_dir / "meta.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+
+
+def dictionary(corpus: Corpus, settings: Settings) -> tuple[list[str], str]:
+    """The jieba user dictionary the current corpus and vocabularies call for, and its hash."""
+    from assistant.retrieval.query import load_thesaurus
+
+    thesaurus = load_thesaurus(settings.vocab_dir / "thesaurus.toml")
+    extra = [t for e in thesaurus for t in (*e.terms, *e.expand)]
+    terms = domain_terms(corpus, extra)
+    return terms, user_dict_hash(terms)
+
+
+def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
+                progress: Callable[[int, int], None] | None = None, force: bool = False) -> dict:
+    """(Re)build the index; re-embeds only the documents whose source changed."""
+    t0 = time.perf_counter()
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    old = _read_meta(settings.index_dir)
+    terms, dict_hash = dictionary(corpus, settings)
+    dict_path = settings.index_dir / "userdict.txt"
+    write_user_dict(terms, dict_path)
+    nodes = build_nodes(corpus)
+
+    client = chroma_client(settings)
+    same_model = old is not None and old.get("embedding") == embedding_id(embed) \
+        and old.get("format") == INDEX_FORMAT and not force
+    if not same_model:
+        try:
+            client.delete_collection(COLLECTION)
+        except Exception:  # noqa: BLE001 - absent collection
+            pass
+    collection = _collection(client, create=True)
+    store = _vector_store(collection)
+
+    old_corpus = (old or {}).get("corpus", {}) if same_model else {}
+    changed = [d for d, h in corpus.fingerprint().items() if old_corpus.get(d) != h]
+    removed = [d for d in old_corpus if d not in corpus.documents]
+    for doc_id in changed + removed:
+        store.delete(ref_doc_id=doc_id)
+    todo = [n for n in nodes if n.metadata["doc_id"] in changed]
+    dim = (old or {}).get("dimension") if same_model else None
+    batch = 64
+    for i in range(0, len(todo), batch):
+        chunk = todo[i: i + batch]
+        vectors = embed.get_text_embedding_batch([n.get_content() for n in chunk])
+        for n, v in zip(chunk, vectors):
+            n.embedding = v
+        dim = len(vectors[0])
+        store.add(chunk)
+        if progress:
+            progress(min(i + batch, len(todo)), len(todo))
+    if dim is None:  # nothing embedded and no record: probe once
+        dim = len(embed.get_query_embedding("维度"))
+
+    tokenizer = ChineseTokenizer(dict_path, load_stopwords(settings.vocab_dir / "stopwords.txt"))
+    bm25 = bm25s.BM25()
+    bm25.index([tokenizer(n.get_content()) for n in nodes], show_progress=False)
+    bm25_dir = settings.index_dir / "bm25"
+    if bm25_dir.exists():
+        shutil.rmtree(bm25_dir)
+    bm25.save(str(bm25_dir), show_progress=False)
+    (settings.index_dir / "nodes.json").write_text(json.dumps(
+        [{"id": n.id_, "text": n.get_content(), "metadata": n.metadata} for n in nodes],
+        ensure_ascii=False), encoding="utf-8")
+    meta = _expected_meta(corpus, embed, dict_hash, dim)
+    meta.update({"nodes": len(nodes), "embedded_now": len(todo), "reembedded_docs": changed,
+                 "build_seconds": round(time.perf_counter() - t0, 3)})
+    (settings.index_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2),
+                                                  encoding="utf-8")
+    return meta
+
+
+def check_meta(corpus: Corpus, settings: Settings, embed: BaseEmbedding) -> list[str]:
+    """Reasons the persisted index does not match the current corpus/settings (empty = ok)."""
+    meta = _read_meta(settings.index_dir)
+    if meta is None:
+        return ["尚未构建索引"]
+    reasons = []
+    if meta.get("format") != INDEX_FORMAT:
+        reasons.append(f"索引格式 {meta.get('format')} ≠ {INDEX_FORMAT}")
+    if meta.get("embedding") != embedding_id(embed):
+        reasons.append(f"嵌入模型 {meta.get('embedding')} ≠ {embedding_id(embed)}")
+    if meta.get("package_version") != package_version():
+        reasons.append(f"程序版本 {meta.get('package_version')} ≠ {package_version()}")
+    if meta.get("corpus") != corpus.fingerprint():
+        changed = sorted(set(meta.get("corpus", {}).items()) ^ set(corpus.fingerprint().items()))
+        reasons.append("语料已变化：" + "、".join(sorted({d for d, _ in changed})))
+    if meta.get("dictionary_sha256") != dictionary(corpus, settings)[1]:
+        reasons.append("分词词典已变化（词表或同义词表有改动）")
+    return reasons
+
+
+def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild: str = "auto") -> ClauseIndex:
+    """Open the persisted index. rebuild: 'auto' rebuilds on mismatch, 'never' raises."""
+    reasons = check_meta(corpus, settings, embed)
+    if reasons:
+        if rebuild == "never":
+            if reasons == ["尚未构建索引"]:
+                raise IndexNotFoundError("尚未构建索引。", hint="Run: brand-assistant index")
+            raise IndexMismatchError(
+                "索引与当前语料或配置不一致：" + "；".join(reasons) + "。请运行 brand-assistant index 重建。",
+                hint="Rebuild with: brand-assistant index",
+            )
+        build_index(corpus, settings, embed)
+    meta = _read_meta(settings.index_dir) or {}
+    dict_path = settings.index_dir / "userdict.txt"
+    records = json.loads((settings.index_dir / "nodes.json").read_text(encoding="utf-8"))
+    nodes = [TextNode(id_=r["id"], text=r["text"], metadata=r["metadata"]) for r in records]
+    bm25 = bm25s.BM25.load(str(settings.index_dir / "bm25"), show_progress=False)
+    tokenizer = ChineseTokenizer(dict_path, load_stopwords(settings.vocab_dir / "stopwords.txt"))
+    collection = _collection(chroma_client(settings), create=False)
+    return ClauseIndex(
+        corpus=corpus, nodes=nodes, node_pos={n.id_: i for i, n in enumerate(nodes)},
+        bm25=bm25, tokenizer=tokenizer, vector_store=_vector_store(collection),
+        embed_model=embed, meta=meta,
+    )
+
+
+def bm25_scores(index: ClauseIndex, tokens: list[str]) -> np.ndarray:
+    """BM25 score of every node for the query tokens (0 where no token matches)."""
+    if not tokens:
+        return np.zeros(len(index.nodes), dtype=np.float32)
+    return np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)

@@ -1,0 +1,87 @@
+"""One Chinese tokenizer for indexing and queries alike (jieba + a domain dictionary).
+
+The user dictionary is generated from the corpus: the terms of 术语和定义, clause
+titles, the role/phase vocabularies and the thesaurus. Its hash is recorded with
+the index so that a changed dictionary triggers a rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tempfile
+from pathlib import Path
+
+import jieba
+
+from assistant.corpus.store import Corpus
+
+_TOKEN_RE = re.compile(r"[\u4e00-\u9fff]|[A-Za-z0-9]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+jieba.setLogLevel(logging.WARNING)
+
+
+def domain_terms(corpus: Corpus, extra: list[str] = ()) -> list[str]:
+    """Terms worth keeping whole: defined terms, short titles, vocabulary words."""
+    terms: set[str] = set(extra)
+    for u in corpus.units():
+        if u.kind == "term" and u.title:
+            m = _CJK_RUN.match(u.title)
+            if m:
+                terms.add(m.group(0))
+        if u.title and u.kind in ("chapter", "clause") and 2 <= len(u.title) <= 12:
+            if _CJK_RUN.fullmatch(u.title):
+                terms.add(u.title)
+    for r in corpus.vocab.roles:
+        terms.update(r.synonyms)
+        terms.update(r.mentions)
+    for p in corpus.vocab.phases:
+        terms.update(p.synonyms)
+    return sorted(t for t in terms if _CJK_RUN.fullmatch(t) and len(t) >= 2)
+
+
+def _user_dict_content(terms: list[str]) -> str:
+    return "".join(f"{t} 2000\n" for t in terms)
+
+
+def user_dict_hash(terms: list[str]) -> str:
+    return hashlib.sha256(_user_dict_content(terms).encode("utf-8")).hexdigest()
+
+
+def write_user_dict(terms: list[str], path: Path) -> None:
+    """Write a jieba user dictionary (one `term freq` per line)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_user_dict_content(terms), encoding="utf-8")
+
+
+def load_stopwords(path: Path) -> frozenset[str]:
+    if not path.is_file():
+        return frozenset()
+    return frozenset(
+        line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+
+
+class ChineseTokenizer:
+    """jieba search-mode segmentation with a domain dictionary and stopwords."""
+
+    def __init__(self, user_dict: Path | None = None, stopwords: frozenset[str] = frozenset()) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._jieba.tmp_dir = tempfile.gettempdir()
+        if user_dict is not None and user_dict.is_file():
+            self._jieba.load_userdict(str(user_dict))
+        self.stopwords = stopwords
+
+    def tokenize(self, text: str) -> list[str]:
+        out = []
+        for tok in self._jieba.cut_for_search(text.lower()):
+            tok = tok.strip()
+            if tok and _TOKEN_RE.search(tok) and tok not in self.stopwords:
+                out.append(tok)
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        return self.tokenize(text)

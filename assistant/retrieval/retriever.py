@@ -1,0 +1,259 @@
+"""Retrieval stage: BM25 (jieba) + dense (chromadb) fused, with role/phase understanding.
+
+`HybridClauseRetriever` is a llama-index BaseRetriever: `retrieve(query)` returns
+NodeWithScore for clause-level results. `search()` returns `Hit`s, where a clause
+and its matching items are one result (the clause, with the items that matched).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
+
+from assistant.corpus.model import STRENGTHS
+from assistant.errors import InvalidQueryError
+from assistant.index.store import ClauseIndex, bm25_scores
+from assistant.retrieval.query import QueryAnalysis, QueryAnalyzer, load_thesaurus
+
+Mode = Literal["hybrid", "bm25", "dense"]
+LIST_KEYS = ("roles", "phases")
+
+
+@dataclass
+class SearchFilters:
+    doc_ids: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    phases: list[str] = field(default_factory=list)
+    strengths: list[str] = field(default_factory=list)
+
+    def validate(self, index: ClauseIndex) -> None:
+        """Unknown values are a clear error that lists the valid ones."""
+        vocab = index.corpus.vocab
+        checks = [("doc_ids", self.doc_ids, list(index.corpus.documents), "文件编号"),
+                  ("roles", self.roles, vocab.role_ids, "角色"),
+                  ("phases", self.phases, vocab.phase_ids, "阶段"),
+                  ("strengths", self.strengths, list(STRENGTHS), "强度")]
+        for name, given, valid, zh in checks:
+            bad = [v for v in given if v not in valid]
+            if bad:
+                raise InvalidQueryError(
+                    f"未知的{zh}：{'、'.join(bad)}。可选值：{'、'.join(valid)}",
+                    hint=f"filters.{name}: unknown {bad}; valid: {valid}",
+                )
+
+    def to_metadata_filters(self) -> MetadataFilters | None:
+        parts: list[MetadataFilter | MetadataFilters] = []
+        if self.doc_ids:
+            parts.append(MetadataFilter(key="doc_id", value=self.doc_ids, operator=FilterOperator.IN))
+        if self.strengths:
+            parts.append(MetadataFilter(key="strength", value=self.strengths, operator=FilterOperator.IN))
+        for key, values in (("roles", self.roles), ("phases", self.phases)):
+            if values:
+                parts.append(MetadataFilters(
+                    filters=[MetadataFilter(key=key, value=v, operator=FilterOperator.CONTAINS) for v in values],
+                    condition=FilterCondition.OR,
+                ))
+        return MetadataFilters(filters=parts, condition=FilterCondition.AND) if parts else None
+
+
+_CHROMA_OPS = {FilterOperator.EQ: "$eq", FilterOperator.NE: "$ne", FilterOperator.IN: "$in",
+               FilterOperator.NIN: "$nin", FilterOperator.CONTAINS: "$contains"}
+
+
+def chroma_where(filters: MetadataFilters) -> dict:
+    """MetadataFilters → a chroma `where`, including $contains on string arrays
+    (roles, phases), which llama-index's Chroma adapter does not translate."""
+    parts = []
+    for f in filters.filters:
+        if isinstance(f, MetadataFilters):
+            parts.append(chroma_where(f))
+        else:
+            parts.append({f.key: {_CHROMA_OPS[f.operator]: f.value}})
+    if len(parts) == 1:
+        return parts[0]
+    return {"$or" if filters.condition == FilterCondition.OR else "$and": parts}
+
+
+def matches(metadata: dict[str, Any], filters: MetadataFilters | None) -> bool:
+    """Evaluate the same filters in Python (the sparse side filters with this)."""
+    if filters is None:
+        return True
+    results = []
+    for f in filters.filters:
+        if isinstance(f, MetadataFilters):
+            results.append(matches(metadata, f))
+            continue
+        value = metadata.get(f.key)
+        if f.operator == FilterOperator.IN:
+            results.append(value in f.value)
+        elif f.operator == FilterOperator.NIN:
+            results.append(value not in f.value)
+        elif f.operator == FilterOperator.CONTAINS:
+            results.append(isinstance(value, list) and f.value in value)
+        elif f.operator == FilterOperator.NE:
+            results.append(value != f.value)
+        else:
+            results.append(value == f.value)
+    return any(results) if filters.condition == FilterCondition.OR else all(results)
+
+
+@dataclass
+class Hit:
+    doc_id: str
+    label: str
+    score: float
+    text: str
+    title: str
+    heading_path: str
+    kind: str
+    strength: str
+    roles: list[str]
+    phases: list[str]
+    matched_children: list[str] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        """The clause and the items of it that matched."""
+        return [self.label, *self.matched_children]
+
+
+class HybridClauseRetriever(BaseRetriever):
+    """BM25 over jieba tokens + dense vectors in chromadb, fused, role/phase aware."""
+
+    def __init__(self, index: ClauseIndex, *, mode: Mode = "hybrid",
+                 fusion: Literal["rrf", "weighted"] = "weighted", alpha: float = 0.7,
+                 top_k: int = 10, candidates: int = 50, understanding: bool = True,
+                 role_boost: float = 0.35, phase_boost: float = 0.35, doc_boost: float = 0.2,
+                 filters: SearchFilters | None = None, rrf_k: int = 60) -> None:
+        super().__init__()
+        self.index = index
+        self.mode = mode
+        self.fusion = fusion
+        self.alpha = alpha
+        self.top_k = top_k
+        self.candidates = candidates
+        self.understanding = understanding
+        self.role_boost, self.phase_boost, self.doc_boost = role_boost, phase_boost, doc_boost
+        self.filters = filters or SearchFilters()
+        self.rrf_k = rrf_k
+        corpus = index.corpus
+        self.analyzer = QueryAnalyzer(corpus.vocab, load_thesaurus(corpus.root / "vocab" / "thesaurus.toml"))
+
+    # -- llama-index entry point ------------------------------------------------
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self.search(query_bundle.query_str)
+        out = []
+        for h in hits:
+            node = self.index.node(f"{h.doc_id}:{h.label}")
+            node_copy = node.model_copy()
+            node_copy.metadata = {**node.metadata, "matched_children": h.matched_children}
+            out.append(NodeWithScore(node=node_copy, score=h.score))
+        return out
+
+    # -- scoring ----------------------------------------------------------------
+    def _dense(self, question: str, mf: MetadataFilters | None, k: int) -> dict[int, float]:
+        emb = self.index.embed_model.get_query_embedding(question)
+        kwargs = {"where": chroma_where(mf)} if mf else {}
+        res = self.index.vector_store.query(
+            VectorStoreQuery(query_embedding=emb, similarity_top_k=k), **kwargs)
+        out: dict[int, float] = {}
+        for node_id, sim in zip(res.ids or [], res.similarities or []):
+            pos = self.index.node_pos.get(node_id)
+            if pos is not None:
+                out[pos] = float(sim)
+        return out
+
+    def _sparse(self, qa: QueryAnalysis, mask: np.ndarray | None, k: int) -> dict[int, float]:
+        text = qa.sparse_text if self.understanding else qa.text
+        scores = bm25_scores(self.index, self.index.tokenizer(text))
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores)[:k]
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+    def scored(self, question: str, filters: SearchFilters | None = None) -> tuple[list[tuple[int, float]], QueryAnalysis]:
+        """All candidate nodes with fused (and boosted) scores, best first."""
+        filters = filters or self.filters
+        filters.validate(self.index)
+        mf = filters.to_metadata_filters()
+        qa = self.analyzer.analyze(question)
+        mask = None
+        if mf is not None:
+            mask = np.array([matches(n.metadata, mf) for n in self.index.nodes])
+        sparse = self._sparse(qa, mask, self.candidates) if self.mode != "dense" else {}
+        dense = self._dense(qa.text, mf, self.candidates) if self.mode != "bm25" else {}
+        fused: dict[int, float] = {}
+        if self.mode == "bm25":
+            fused = dict(sparse)
+        elif self.mode == "dense":
+            fused = dict(dense)
+        elif self.fusion == "rrf":
+            for ranking in (sparse, dense):
+                for rank, pos in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
+                    fused[pos] = fused.get(pos, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        else:
+            smax = max(sparse.values(), default=0.0) or 1.0
+            dvals = list(dense.values())
+            dmin, dmax = (min(dvals), max(dvals)) if dvals else (0.0, 1.0)
+            span = (dmax - dmin) or 1.0
+            for pos in set(sparse) | set(dense):
+                s = sparse.get(pos, 0.0) / smax
+                d = (dense[pos] - dmin) / span if pos in dense else 0.0
+                fused[pos] = self.alpha * s + (1 - self.alpha) * d
+        if self.understanding:
+            for pos in fused:
+                md = self.index.nodes[pos].metadata
+                factor = 1.0
+                if qa.roles and set(qa.roles) & set(md["roles"]):
+                    factor += self.role_boost
+                if qa.phases and set(qa.phases) & set(md["phases"]):
+                    factor += self.phase_boost
+                if qa.doc_hint and md["doc_id"] in qa.doc_hint:
+                    factor += self.doc_boost
+                fused[pos] *= factor
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ranked, qa
+
+    # -- results ----------------------------------------------------------------
+    def search(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None) -> list[Hit]:
+        if not question or not question.strip():
+            raise InvalidQueryError("问题不能为空。")
+        top_k = top_k or self.top_k
+        ranked, _ = self.scored(question, filters)
+        nodes = self.index.nodes
+        in_play = {nodes[pos].id_ for pos, _ in ranked}
+        hits: dict[str, Hit] = {}
+        order: list[str] = []
+        for pos, score in ranked:
+            md = nodes[pos].metadata
+            # an item joins its clause (or its lettered item) when that is a candidate too
+            cur = md
+            while cur["kind"] == "item" and cur.get("parent") and f"{md['doc_id']}:{cur['parent']}" in in_play:
+                cur = nodes[self.index.node_pos[f"{md['doc_id']}:{cur['parent']}"]].metadata
+            head_label = cur["label"]
+            key = f"{md['doc_id']}:{head_label}"
+            if key not in hits:
+                head = nodes[self.index.node_pos[key]]
+                hm = head.metadata
+                unit = self.index.corpus.clause(hm["doc_id"], hm["label"])
+                hits[key] = Hit(doc_id=hm["doc_id"], label=hm["label"], score=score, text=unit.text,
+                                title=hm["title"], heading_path=hm["heading_path"], kind=hm["kind"],
+                                strength=hm["strength"], roles=unit.roles, phases=unit.phases)
+                order.append(key)
+            hit = hits[key]
+            hit.score = max(hit.score, score)
+            if md["label"] != hit.label and md["label"] not in hit.matched_children:
+                hit.matched_children.append(md["label"])
+        result = sorted((hits[k] for k in order), key=lambda h: -h.score)
+        return result[:top_k]

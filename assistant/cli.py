@@ -93,6 +93,130 @@ def cmd_clause(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- index / search / eval -----------------------------------------------------
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from assistant.service import rebuild_index
+
+    bar = tqdm(total=0, desc="嵌入条款", unit="条", disable=args.json)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    meta = rebuild_index(get_settings(), progress=progress, force=args.force)
+    bar.close()
+    if args.json:
+        _print_json(meta)
+    else:
+        print(f"索引完成：{meta['nodes']} 个条款节点，本次嵌入 {meta['embedded_now']} 个"
+              f"（变更文件：{'、'.join(meta['reembedded_docs']) or '无'}），用时 {meta['build_seconds']} 秒。")
+    return 0
+
+
+def _filters_from(args: argparse.Namespace, extra: dict | None = None):
+    from assistant.retrieval.retriever import SearchFilters
+
+    extra = extra or {}
+    return SearchFilters(
+        doc_ids=extra.get("doc_ids", args.doc or []),
+        roles=extra.get("roles", args.role or []),
+        phases=extra.get("phases", args.phase or []),
+        strengths=extra.get("strengths", args.strength or []),
+    )
+
+
+def _hit_json(h) -> dict:
+    return {"doc_id": h.doc_id, "clause": h.label, "score": round(h.score, 4), "title": h.title,
+            "heading_path": h.heading_path, "text": h.text, "strength": h.strength,
+            "roles": h.roles, "phases": h.phases, "matched_items": h.matched_children}
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from assistant.service import make_retriever, open_index
+
+    settings = get_settings()
+    if not args.queries and not args.query:
+        print("参数错误：请给出问题，或用 --queries FILE.jsonl 批量检索。", file=sys.stderr)
+        return EXIT_USAGE
+    index = open_index(settings)
+    retriever = make_retriever(index, settings)
+    if args.queries:
+        from assistant.errors import InvalidQueryError
+
+        try:
+            lines = open(args.queries, encoding="utf-8").read().splitlines()
+        except OSError as exc:
+            print(f"错误：无法读取 {args.queries}：{exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                hits = retriever.search(item["query"], _filters_from(args, item.get("filters") or {}),
+                                        top_k=args.top_k)
+                print(json.dumps({"id": item.get("id", n), "hits": [_hit_json(h) for h in hits]},
+                                 ensure_ascii=False))
+            except (json.JSONDecodeError, KeyError, TypeError):
+                print(json.dumps({"id": n, "error": f"第 {n} 行不是合法的查询（需要 JSON，含 query 字段）"},
+                                 ensure_ascii=False))
+            except InvalidQueryError as exc:
+                print(json.dumps({"id": n, "error": exc.message}, ensure_ascii=False))
+        return 0
+    hits = retriever.search(args.query, _filters_from(args), top_k=args.top_k)
+    if args.json:
+        _print_json({"query": args.query, "hits": [_hit_json(h) for h in hits]})
+        return 0
+    from assistant.corpus.model import STRENGTH_ZH
+
+    corpus = index.corpus
+    if not hits:
+        print("没有找到相关条款。")
+    for i, h in enumerate(hits, 1):
+        cite = corpus.doc(h.doc_id).spec.cite_name
+        print(f"{i}. 〔{cite} {h.label}〕 {h.title}  [{STRENGTH_ZH[h.strength]}] {h.score:.3f}")
+        if h.heading_path:
+            print(f"   {h.heading_path}")
+        if h.text:
+            print(f"   {h.text[:120]}")
+        for c in h.matched_children[:5]:
+            print(f"   · {c} {corpus.clause(h.doc_id, c).text[:80]}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import time as _time
+
+    from assistant.evaluation import check_regressions, format_table, load_gold, run_eval
+    from assistant.service import open_index
+    from assistant.settings import ROOT
+
+    settings = get_settings()
+    index = open_index(settings)
+    gold = load_gold(ROOT / "evals" / "gold", index.corpus)
+    report = run_eval(index, gold, args.config or None)
+    out_dir = ROOT / "evals" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"retrieval-{_time.strftime('%Y%m%d-%H%M%S')}.json"
+    report["index"] = {k: index.meta.get(k) for k in ("embedding", "dimension", "dictionary_sha256")}
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out_dir / "latest.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    failures = check_regressions(report, ROOT / "evals" / "regressions.toml")
+    if args.json:
+        _print_json({**report, "regressions": failures})
+    else:
+        print(f"金标准：{report['questions']} 个可回答问题（另有 {report['unanswerable']} 个不可回答问题）")
+        print(format_table(report))
+        print(f"结果已写入 {out}")
+        for f in failures:
+            print(f"回退：{f}", file=sys.stderr)
+    return 1 if failures else 0
+
+
 # --- parser -------------------------------------------------------------------
 
 class _Parser(argparse.ArgumentParser):
@@ -117,6 +241,27 @@ def build_parser() -> argparse.ArgumentParser:
     clause.add_argument("label")
     clause.add_argument("--json", action="store_true")
     clause.set_defaults(func=cmd_clause)
+
+    index = sub.add_parser("index", help="构建/更新索引（只重新嵌入有变化的文件）")
+    index.add_argument("--force", action="store_true", help="全部重建")
+    index.add_argument("--json", action="store_true")
+    index.set_defaults(func=cmd_index)
+
+    search = sub.add_parser("search", help="检索条款")
+    search.add_argument("query", nargs="?")
+    search.add_argument("-k", "--top-k", type=int, default=10)
+    search.add_argument("--doc", action="append", help="限定文件（可重复）")
+    search.add_argument("--role", action="append", help="限定角色（可重复）")
+    search.add_argument("--phase", action="append", help="限定阶段（可重复）")
+    search.add_argument("--strength", action="append", choices=["shall", "should", "may", "shall-not", "none"])
+    search.add_argument("--queries", help="批量：JSONL 文件，每行 {id, query, filters}")
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(func=cmd_search)
+
+    ev = sub.add_parser("eval", help="在金标准上评测检索")
+    ev.add_argument("--config", action="append", help="只评测这些配置（可重复）")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_eval)
     return p
 
 

@@ -42,7 +42,7 @@ from assistant.index.tokenizer import (
 from assistant.settings import Settings
 
 COLLECTION = "clauses"
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 
 def package_version() -> str:
@@ -71,6 +71,7 @@ def unit_metadata(doc: Document, unit: Clause) -> dict[str, Any]:
         "strength": unit.strength,
         # chromadb 1.x stores string arrays and filters them with $contains
         "roles": unit.roles or ["无"],
+        "owner_roles": unit.owner_roles or ["无"],
         "phases": unit.phases or ["无"],
         "heading_path": unit.heading_path,
         "title": unit.title or "",

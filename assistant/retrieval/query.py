@@ -37,6 +37,7 @@ class QueryAnalysis:
     phases: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
     doc_hint: list[str] = field(default_factory=list)
+    definition: bool = False  # "X是什么": 术语和定义 first
 
     @property
     def sparse_text(self) -> str:
@@ -50,6 +51,9 @@ _DOC_HINTS = {
     "陪你跑一次": "hzas-8-2020",
     "试点": None,  # both MIIT documents: no single hint
 }
+
+
+_DEFINITION_RE = re.compile(r"是什么$|是什么[？?。]?$|什么意思|的定义|定义是|指什么|含义|是指什么")
 
 
 class QueryAnalyzer:
@@ -68,9 +72,12 @@ class QueryAnalyzer:
             if named and all(t == "企业" for t in named):
                 qa.roles.remove("品牌授权企业")
         qa.phases = self.phase_m.ids(q)
+        # the standards' names for the roles and phases the user named
+        qa.expansions.extend(x for x in qa.roles + qa.phases if x not in q)
         for entry in self.thesaurus:
             if any(t in q for t in entry.terms):
                 qa.expansions.extend(x for x in entry.expand if x not in qa.expansions)
+        qa.definition = bool(_DEFINITION_RE.search(q))
         for word, doc in _DOC_HINTS.items():
             if doc and word in q and doc not in qa.doc_hint:
                 qa.doc_hint.append(doc)

@@ -134,7 +134,8 @@ class HybridClauseRetriever(BaseRetriever):
     def __init__(self, index: ClauseIndex, *, mode: Mode = "hybrid",
                  fusion: Literal["rrf", "weighted"] = "weighted", alpha: float = 0.7,
                  top_k: int = 10, candidates: int = 50, understanding: bool = True,
-                 role_boost: float = 0.35, phase_boost: float = 0.35, doc_boost: float = 0.2,
+                 role_boost: float = 0.25, owner_boost: float = 0.6, phase_boost: float = 0.35,
+                 doc_boost: float = 0.2, term_boost: float = 0.5,
                  filters: SearchFilters | None = None, rrf_k: int = 60) -> None:
         super().__init__()
         self.index = index
@@ -144,7 +145,8 @@ class HybridClauseRetriever(BaseRetriever):
         self.top_k = top_k
         self.candidates = candidates
         self.understanding = understanding
-        self.role_boost, self.phase_boost, self.doc_boost = role_boost, phase_boost, doc_boost
+        self.role_boost, self.owner_boost = role_boost, owner_boost
+        self.phase_boost, self.doc_boost, self.term_boost = phase_boost, doc_boost, term_boost
         self.filters = filters or SearchFilters()
         self.rrf_k = rrf_k
         corpus = index.corpus
@@ -215,12 +217,16 @@ class HybridClauseRetriever(BaseRetriever):
             for pos in fused:
                 md = self.index.nodes[pos].metadata
                 factor = 1.0
-                if qa.roles and set(qa.roles) & set(md["roles"]):
+                if qa.roles and set(qa.roles) & set(md["owner_roles"]):
+                    factor += self.owner_boost
+                elif qa.roles and set(qa.roles) & set(md["roles"]):
                     factor += self.role_boost
                 if qa.phases and set(qa.phases) & set(md["phases"]):
                     factor += self.phase_boost
                 if qa.doc_hint and md["doc_id"] in qa.doc_hint:
                     factor += self.doc_boost
+                if qa.definition and md["kind"] == "term":
+                    factor += self.term_boost
                 fused[pos] *= factor
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         return ranked, qa

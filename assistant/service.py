@@ -1,0 +1,31 @@
+"""The service layer the CLI, the API and the UI share: open the index once, search."""
+
+from __future__ import annotations
+
+from assistant.corpus.store import Corpus, load_corpus
+from assistant.index.embeddings import make_embedding
+from assistant.index.store import ClauseIndex, build_index, load_index
+from assistant.retrieval.retriever import HybridClauseRetriever
+from assistant.settings import Settings
+
+
+def open_corpus(settings: Settings) -> Corpus:
+    return load_corpus(settings.corpus_dir)
+
+
+def open_index(settings: Settings, rebuild: str = "auto", corpus: Corpus | None = None) -> ClauseIndex:
+    corpus = corpus or open_corpus(settings)
+    index = load_index(corpus, settings, make_embedding(settings), rebuild=rebuild)
+    index.embed_model.get_query_embedding("预热")  # load model weights now, not on the first question
+    return index
+
+
+def rebuild_index(settings: Settings, progress=None, force: bool = False) -> dict:
+    corpus = open_corpus(settings)
+    return build_index(corpus, settings, make_embedding(settings), progress=progress, force=force)
+
+
+def make_retriever(index: ClauseIndex, settings: Settings, **overrides) -> HybridClauseRetriever:
+    kw = {"fusion": settings.fusion, "alpha": settings.fusion_alpha, "top_k": settings.top_k}
+    kw.update(overrides)
+    return HybridClauseRetriever(index, **kw)

@@ -6,6 +6,7 @@ setup:
 
 run: setup
 	@.venv/bin/brand-assistant corpus stats
+	@.venv/bin/brand-assistant index
 
 test: setup
 	@.venv/bin/python -m pytest

@@ -18,7 +18,6 @@ from llama_index.core.vector_stores.types import (
     FilterOperator,
     MetadataFilter,
     MetadataFilters,
-    VectorStoreQuery,
 )
 
 from assistant.corpus.model import STRENGTHS
@@ -165,15 +164,18 @@ class HybridClauseRetriever(BaseRetriever):
 
     # -- scoring ----------------------------------------------------------------
     def _dense(self, question: str, mf: MetadataFilters | None, k: int) -> dict[int, float]:
+        """Cosine similarity of the top-k nodes. Queries the chroma collection behind the
+        llama-index ChromaVectorStore for ids and distances only: rebuilding full nodes
+        from stored metadata would triple the latency and we already hold the nodes."""
         emb = self.index.embed_model.get_query_embedding(question)
-        kwargs = {"where": chroma_where(mf)} if mf else {}
-        res = self.index.vector_store.query(
-            VectorStoreQuery(query_embedding=emb, similarity_top_k=k), **kwargs)
+        res = self.index.vector_store.client.query(
+            query_embeddings=[emb], n_results=k, where=chroma_where(mf) if mf else None,
+            include=["distances"])
         out: dict[int, float] = {}
-        for node_id, sim in zip(res.ids or [], res.similarities or []):
+        for node_id, dist in zip(res["ids"][0], res["distances"][0]):
             pos = self.index.node_pos.get(node_id)
             if pos is not None:
-                out[pos] = float(sim)
+                out[pos] = 1.0 - float(dist)
         return out
 
     def _sparse(self, qa: QueryAnalysis, mask: np.ndarray | None, k: int) -> dict[int, float]:

@@ -1,0 +1,148 @@
+"""Index + retriever on a tiny corpus with a fake embedder (no real model)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from llama_index.core.embeddings import MockEmbedding
+
+from tests.conftest import CORPUS
+
+from assistant.corpus.store import load_corpus
+from assistant.errors import IndexMismatchError, InvalidQueryError
+from assistant.index.store import build_index, check_meta, load_index
+from assistant.retrieval.retriever import HybridClauseRetriever, SearchFilters, chroma_where, matches
+from assistant.settings import Settings
+
+DOC = """1 范围
+
+本文件规定了区域品牌培育的要求。
+
+2 职责
+
+2.1 行业社会组织
+
+2.1.1 宜推动制定行业自律公约。服务包括但不限于以下内容：
+
+- a) 应开展市场监测与舆情分析，举报违法侵权行为；
+- b) 宜组织品牌推介活动。
+
+2.2 品牌授权企业
+
+应建立诚信合规内部管控体系。
+
+3 国际化
+
+3.1 宜制定国际化战略，建立品牌海外保护措施。
+"""
+
+MANIFEST = '[[document]]\ndoc_id = "tiny"\nfile = "tiny.txt"\ntitle = "微型标准"\ncode = "T/TINY 1—2026"\nkind = "团体标准"\n'
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    shutil.copytree(CORPUS / "vocab", root / "vocab")
+    (root / "tiny.txt").write_text(DOC, encoding="utf-8")
+    (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
+    settings = Settings(corpus_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    corpus = load_corpus(root)
+    embed = MockEmbedding(embed_dim=8)
+    build_index(corpus, settings, embed)
+    return corpus, settings, embed
+
+
+def test_bm25_finds_clause_and_groups_matching_items(tiny):
+    corpus, settings, embed = tiny
+    index = load_index(corpus, settings, embed, rebuild="never")
+    r = HybridClauseRetriever(index, mode="bm25")
+    hits = r.search("举报违法侵权行为和舆情分析")
+    assert hits[0].label in ("2.1.1", "2.1.1 a)")
+    labels = [h.label for h in hits]
+    assert not ("2.1.1" in labels and "2.1.1 a)" in labels)  # clause and its item are one result
+    top = hits[0]
+    assert "2.1.1 a)" in top.labels
+
+
+def test_thesaurus_and_role_understanding(tiny):
+    corpus, settings, embed = tiny
+    index = load_index(corpus, settings, embed, rebuild="never")
+    r = HybridClauseRetriever(index, mode="bm25")
+    assert r.search("品牌出海怎么做")[0].label == "3.1"  # 出海 → 国际化/海外
+    plain = HybridClauseRetriever(index, mode="bm25", understanding=False)
+    assert plain.search("出海") == []  # the standard never says 出海
+    assert r.search("出海")[0].label == "3.1"
+    qa = r.analyzer.analyze("我们是行业协会要做什么")
+    assert qa.roles == ["行业社会组织"] and "行业社会组织" in qa.expansions
+
+
+def test_filters_sparse_and_dense_agree(tiny):
+    corpus, settings, embed = tiny
+    index = load_index(corpus, settings, embed, rebuild="never")
+    f = SearchFilters(roles=["品牌授权企业"])
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = HybridClauseRetriever(index, mode=mode).search("诚信合规 管控体系", f)
+        assert hits and all("品牌授权企业" in h.roles for h in hits), mode
+    mf = SearchFilters(doc_ids=["tiny"], strengths=["shall"]).to_metadata_filters()
+    assert chroma_where(mf) == {"$and": [{"doc_id": {"$in": ["tiny"]}}, {"strength": {"$in": ["shall"]}}]}
+    assert matches({"doc_id": "tiny", "strength": "shall"}, mf)
+    assert not matches({"doc_id": "tiny", "strength": "may"}, mf)
+
+
+def test_bad_filters_and_empty_query_are_clear_errors(tiny):
+    corpus, settings, embed = tiny
+    index = load_index(corpus, settings, embed, rebuild="never")
+    r = HybridClauseRetriever(index)
+    with pytest.raises(InvalidQueryError, match="可选值"):
+        r.search("品牌", SearchFilters(roles=["不存在的角色"]))
+    with pytest.raises(InvalidQueryError, match="tiny"):
+        r.search("品牌", SearchFilters(doc_ids=["nope"]))
+    with pytest.raises(InvalidQueryError):
+        r.search("   ")
+
+
+def test_llama_index_retrieve_returns_nodes(tiny):
+    corpus, settings, embed = tiny
+    index = load_index(corpus, settings, embed, rebuild="never")
+    nodes = HybridClauseRetriever(index, mode="bm25").retrieve("国际化战略")
+    assert nodes[0].node.metadata["label"] == "3.1" and nodes[0].score > 0
+
+
+def test_index_records_what_built_it_and_rebuilds_only_changed_docs(tiny, tmp_path):
+    corpus, settings, embed = tiny
+    meta = build_index(corpus, settings, embed)
+    assert meta["embedded_now"] == 0  # nothing changed
+    assert meta["embedding"].startswith("MockEmbedding") and meta["dimension"] == 8
+    assert set(meta["corpus"]) == {"tiny"}
+    # a changed source: mismatch is reported, 'never' refuses, 'auto' rebuilds that doc
+    (settings.corpus_dir / "tiny.txt").write_text(DOC + "\n3.2 可开展海外推介。\n", encoding="utf-8")
+    changed = load_corpus(settings.corpus_dir)
+    assert any("语料已变化" in r for r in check_meta(changed, settings, embed))
+    with pytest.raises(IndexMismatchError, match="brand-assistant index"):
+        load_index(changed, settings, embed, rebuild="never")
+    index = load_index(changed, settings, embed, rebuild="auto")
+    assert index.meta["reembedded_docs"] == ["tiny"]
+    assert "tiny:3.2" in index.node_pos
+    # another embedding model: mismatch names both
+    other = MockEmbedding(embed_dim=4)
+    other.model_name = "other-model"
+    assert any("嵌入模型" in r for r in check_meta(changed, settings, other))
+
+
+def test_cli_search_batch_mode_reports_bad_lines_without_stopping(tiny, tmp_path, monkeypatch, capsys):
+    import json
+
+    import assistant.cli as cli
+
+    corpus, settings, embed = tiny
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr("assistant.service.make_embedding", lambda s: embed)
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text('{"id": "a", "query": "国际化战略"}\nnot json\n'
+                     '{"id": "c", "query": "品牌", "filters": {"roles": ["无此角色"]}}\n', encoding="utf-8")
+    assert cli.main(["search", "--queries", str(qfile), "--json"]) == 0
+    out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert out[0]["id"] == "a" and out[0]["hits"][0]["clause"] == "3.1"
+    assert "error" in out[1] and "error" in out[2] and "可选值" in out[2]["error"]

@@ -163,6 +163,28 @@ def naive_ranker(index: ClauseIndex, chunk_size: int = 256, chunk_overlap: int =
     return rank
 
 
+def ablated_index(index: ClauseIndex, *, user_dict: bool = True, headings: bool = True) -> ClauseIndex:
+    """The same index with its BM25 side rebuilt in memory without the domain
+    dictionary and/or without heading paths and titles in the indexed text."""
+    import dataclasses
+
+    import bm25s
+
+    from assistant.index.tokenizer import ChineseTokenizer
+
+    # a fresh jieba without the generated domain dictionary, same stopwords
+    tok = index.tokenizer if user_dict else ChineseTokenizer(None, index.tokenizer.stopwords)
+
+    def text(n) -> str:
+        if headings:
+            return n.get_content()
+        return index.corpus.clause(n.metadata["doc_id"], n.metadata["label"]).text
+
+    bm25 = bm25s.BM25()
+    bm25.index([tok(text(n)) or ["∅"] for n in index.nodes], show_progress=False)
+    return dataclasses.replace(index, bm25=bm25, tokenizer=tok)
+
+
 def configurations(index: ClauseIndex) -> dict[str, Callable[[], Ranker]]:
     """Name → factory. Built lazily so a run can pick a subset."""
     def mk(**kw) -> Callable[[], Ranker]:
@@ -174,6 +196,10 @@ def configurations(index: ClauseIndex) -> dict[str, Callable[[], Ranker]]:
         "hybrid-no-understanding": mk(mode="hybrid", fusion="weighted", understanding=False),
         "bm25": mk(mode="bm25"),
         "bm25-no-understanding": mk(mode="bm25", understanding=False),
+        "bm25-no-dictionary": lambda: retriever_ranker(
+            HybridClauseRetriever(ablated_index(index, user_dict=False), mode="bm25")),
+        "bm25-no-headings": lambda: retriever_ranker(
+            HybridClauseRetriever(ablated_index(index, headings=False), mode="bm25")),
         "dense": mk(mode="dense", understanding=False),
         "naive-baseline": lambda: naive_ranker(index),
     }

@@ -470,9 +470,11 @@ def _parse_notice(spec: DocumentSpec, body: list[Line], b: _Builder) -> None:
                         # a heading over plain cells: the indicator table; cells that
                         # repeat (指标名称/申报时/上一年) are its column headers
                         table = b.new(f"{section.label} {t}", "table", section, ln, title=t)
-                        cells = [x.text for x in body[idx + 1:] if x.tabbed or False]
-                        cells = cells[: next((i for i, x in enumerate(body[idx + 1:]) if not x.tabbed),
-                                             len(cells))]
+                        cells = []
+                        for x in body[idx + 1:]:
+                            if not x.tabbed:
+                                break
+                            cells.append(x.text)
                         table_header = {c for c in cells if cells.count(c) > 1}
                         form_field = None
                 else:
@@ -506,8 +508,6 @@ def _parse_notice(spec: DocumentSpec, body: list[Line], b: _Builder) -> None:
         m = RE_NUM3.match(t)
         if m and (lvl2 or lvl1 or section) is not None:
             parent = lvl2 or lvl1 or section
-            if section is not None and lvl1 is None:
-                parent = section
             rest = m.group(2).strip()
             label = f"{parent.label}{m.group(1)}." if parent.label.endswith(("、", "）")) \
                 else f"{parent.label} {m.group(1)}."

@@ -182,7 +182,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         if h.heading_path:
             print(f"   {h.heading_path}")
         if h.text:
-            print(f"   {h.text[:120]}")
+            print("   " + h.text.replace("\n", " ")[:120])
         for c in h.matched_children[:5]:
             print(f"   · {c} {corpus.clause(h.doc_id, c).text[:80]}")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from collections import Counter
 from typing import Callable
 
@@ -198,7 +199,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = get_settings()
     index = open_index(settings)
     gold = load_gold(ROOT / "evals" / "gold", index.corpus)
-    report = run_eval(index, gold, args.config or None)
+    report = run_eval(index, gold, args.config or None) if not args.answers_only else {"configs": {}}
+    if not args.no_answers:
+        import tempfile
+
+        from assistant.chat.service import ChatService
+        from assistant.chat.sessions import SessionStore
+        from assistant.evaluation import check_answer_regressions, run_answer_eval
+        from assistant.service import make_retriever
+
+        with tempfile.TemporaryDirectory() as tmp:  # eval sessions never mix with users'
+            chat = ChatService(index, make_retriever(index, settings), settings,
+                               store=SessionStore(Path(tmp) / "eval.sqlite3"))
+            report["answers"] = run_answer_eval(chat, gold)
     out_dir = ROOT / "evals" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"retrieval-{_time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -206,15 +219,101 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     (out_dir / "latest.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     failures = check_regressions(report, ROOT / "evals" / "regressions.toml")
+    if "answers" in report:
+        failures += check_answer_regressions(report["answers"], ROOT / "evals" / "regressions.toml")
     if args.json:
         _print_json({**report, "regressions": failures})
     else:
-        print(f"金标准：{report['questions']} 个可回答问题（另有 {report['unanswerable']} 个不可回答问题）")
-        print(format_table(report))
+        print(f"金标准：{len([q for q in gold if q.gold])} 个可回答问题（另有 {len([q for q in gold if not q.gold])} 个不可回答问题）")
+        if report["configs"]:
+            print(format_table(report))
+        if "answers" in report:
+            a = report["answers"]
+            print("\n答复评测：")
+            for k in ("answer_hit_rate", "citation_precision", "verbatim_quote_rate",
+                      "supported_rate_answerable", "abstention_rate_unanswerable", "citations_per_answer"):
+                print(f"  {k:30} {a[k]}")
         print(f"结果已写入 {out}")
         for f in failures:
             print(f"回退：{f}", file=sys.stderr)
     return 1 if failures else 0
+
+
+# --- ask / chat -------------------------------------------------------------------
+
+def _answer_json(answer, session_id: str, turn: int) -> dict:
+    return {**answer.to_dict(), "session_id": session_id, "turn": turn}
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.errors import InvalidQueryError
+    from assistant.service import make_chat
+
+    if not args.queries and not args.question:
+        print("参数错误：请给出问题，或用 --queries FILE.jsonl 批量提问。", file=sys.stderr)
+        return EXIT_USAGE
+    chat = make_chat(get_settings())
+    if args.queries:
+        try:
+            lines = open(args.queries, encoding="utf-8").read().splitlines()
+        except OSError as exc:
+            print(f"错误：无法读取 {args.queries}：{exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                f = item.get("filters") or {}
+                answer, sid, turn = chat.ask(item["query"] if "query" in item else item["question"],
+                                             role=item.get("role") or (f.get("roles") or [None])[0],
+                                             phase=item.get("phase") or (f.get("phases") or [None])[0],
+                                             doc_ids=item.get("doc_ids") or f.get("doc_ids"),
+                                             session_id=item.get("session_id"))
+                print(json.dumps({"id": item.get("id", n), **_answer_json(answer, sid, turn)}, ensure_ascii=False))
+            except (json.JSONDecodeError, KeyError, TypeError):
+                print(json.dumps({"id": n, "error": f"第 {n} 行不是合法的提问（需要 JSON，含 query 字段）"},
+                                 ensure_ascii=False))
+            except InvalidQueryError as exc:
+                print(json.dumps({"id": n, "error": exc.message}, ensure_ascii=False))
+        return 0
+    answer, sid, turn = chat.ask(args.question, role=args.role, phase=args.phase, doc_ids=args.doc,
+                                 session_id=args.session)
+    if args.json:
+        _print_json(_answer_json(answer, sid, turn))
+    else:
+        print(answer.answer)
+        print(f"\n（会话 {sid}，第 {turn} 轮；追问请加 --session {sid}）")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.errors import AssistantError as _Err
+    from assistant.service import make_chat
+
+    chat = make_chat(get_settings())
+    sid = args.session
+    print("区域品牌培育问答助手。输入问题后回车；输入 /new 开始新会话，/quit 退出。")
+    while True:
+        try:
+            q = input("\n问> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if q in ("/quit", "/exit", "退出"):
+            return 0
+        if q == "/new":
+            sid = None
+            print("已开始新会话。")
+            continue
+        if not q:
+            continue
+        try:
+            answer, sid, _ = chat.ask(q, session_id=sid)
+        except _Err as exc:
+            print(f"提示：{exc.message}")
+            continue
+        print(answer.answer)
 
 
 # --- parser -------------------------------------------------------------------
@@ -258,8 +357,24 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
 
+    ask = sub.add_parser("ask", help="提问，得到带条款引用的答复")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--role")
+    ask.add_argument("--phase")
+    ask.add_argument("--doc", action="append")
+    ask.add_argument("--session", help="继续某个会话（追问）")
+    ask.add_argument("--queries", help="批量：JSONL 文件，每行 {id, query, role?, phase?, doc_ids?, session_id?}")
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="交互式多轮问答")
+    chat.add_argument("--session")
+    chat.set_defaults(func=cmd_chat)
+
     ev = sub.add_parser("eval", help="在金标准上评测检索")
-    ev.add_argument("--config", action="append", help="只评测这些配置（可重复）")
+    ev.add_argument("--config", action="append", help="只评测这些检索配置（可重复）")
+    ev.add_argument("--no-answers", action="store_true", help="只评测检索")
+    ev.add_argument("--answers-only", action="store_true", help="只评测答复")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
     return p

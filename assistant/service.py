@@ -29,3 +29,11 @@ def make_retriever(index: ClauseIndex, settings: Settings, **overrides) -> Hybri
     kw = {"fusion": settings.fusion, "alpha": settings.fusion_alpha, "top_k": settings.top_k}
     kw.update(overrides)
     return HybridClauseRetriever(index, **kw)
+
+
+def make_chat(settings: Settings, index: ClauseIndex | None = None):
+    """The chat service on the shared index (sessions in settings.sessions_db)."""
+    from assistant.chat.service import ChatService
+
+    index = index or open_index(settings)
+    return ChatService(index, make_retriever(index, settings), settings)

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
 
     fusion: Literal["rrf", "weighted"] = Field("weighted", description="How BM25 and dense scores are fused")
     fusion_alpha: float = Field(0.7, ge=0.0, le=1.0, description="Weight of BM25 in the weighted fusion")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1); unset = no LLM")
+    llm_model: str | None = Field(None, description="Model name served there, e.g. Qwen2.5-7B-Instruct")
+    llm_api_key: str | None = Field(None, description="API key for the LLM server, if it needs one")
+    llm_timeout: float = Field(20.0, gt=0, description="Seconds before falling back to the extractive answer")
+
     top_k: int = Field(10, ge=1, le=100)
     max_query_chars: int = Field(2000, ge=10)
 
@@ -45,6 +50,14 @@ class Settings(BaseSettings):
         if v is not None and not Path(v).is_dir():
             raise ValueError(f"embed_model_path {v} is not a directory (本地模型目录不存在)")
         return v
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def sessions_db(self) -> Path:
+        return self.data_dir / "sessions.sqlite3"
 
     @property
     def vocab_dir(self) -> Path:

@@ -2,57 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from llama_index.core.embeddings import MockEmbedding
 
-from tests.conftest import CORPUS
+from tests.conftest import DOC
 
 from assistant.corpus.store import load_corpus
 from assistant.errors import IndexMismatchError, InvalidQueryError
 from assistant.index.store import build_index, check_meta, load_index
 from assistant.retrieval.retriever import HybridClauseRetriever, SearchFilters, chroma_where, matches
 from assistant.settings import Settings
-
-DOC = """1 范围
-
-本文件规定了区域品牌培育的要求。
-
-2 职责
-
-2.1 行业社会组织
-
-2.1.1 宜推动制定行业自律公约。服务包括但不限于以下内容：
-
-- a) 应开展市场监测与舆情分析，举报违法侵权行为；
-- b) 宜组织品牌推介活动。
-
-2.2 品牌授权企业
-
-应建立诚信合规内部管控体系。
-
-3 国际化
-
-3.1 宜制定国际化战略，建立品牌海外保护措施。
-"""
-
-MANIFEST = '[[document]]\ndoc_id = "tiny"\nfile = "tiny.txt"\ntitle = "微型标准"\ncode = "T/TINY 1—2026"\nkind = "团体标准"\n'
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    root = tmp_path / "corpus"
-    root.mkdir()
-    shutil.copytree(CORPUS / "vocab", root / "vocab")
-    (root / "tiny.txt").write_text(DOC, encoding="utf-8")
-    (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    settings = Settings(corpus_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
-    corpus = load_corpus(root)
-    embed = MockEmbedding(embed_dim=8)
-    build_index(corpus, settings, embed)
-    return corpus, settings, embed
-
 
 def test_bm25_finds_clause_and_groups_matching_items(tiny):
     corpus, settings, embed = tiny

@@ -53,6 +53,8 @@ _DOC_HINTS = {
 }
 
 
+# "这个标准里…" / "本文件中…": a pointer at the document, not a topic word
+_DEICTIC_RE = re.compile(r"(这个|这份|这一|该|本|此)(标准|文件|规范|指南|通知)(里面|里|中的|中|里的|上)?")
 _DEFINITION_RE = re.compile(r"是什么$|是什么[？?。]?$|什么意思|的定义|定义是|指什么|含义|是指什么")
 
 
@@ -64,6 +66,7 @@ class QueryAnalyzer:
 
     def analyze(self, question: str) -> QueryAnalysis:
         q = re.sub(r"\s+", " ", question).strip()
+        q = _DEICTIC_RE.sub("", q).strip() or q
         qa = QueryAnalysis(text=q)
         qa.roles = self.role_m.ids(q)
         # "企业" alone is too common to steer retrieval unless nothing else is named

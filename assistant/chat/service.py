@@ -1,0 +1,96 @@
+"""The assistant as the CLI, the API and the UI use it: ask, with sessions and follow-ups."""
+
+from __future__ import annotations
+
+from assistant.answer.compose import AnswerComposer
+from assistant.answer.models import Answer
+from assistant.chat.followup import resolve
+from assistant.chat.sessions import SessionStore
+from assistant.errors import InvalidQueryError
+from assistant.index.store import ClauseIndex
+from assistant.retrieval.retriever import HybridClauseRetriever, SearchFilters
+from assistant.settings import Settings
+
+
+class ChatService:
+    def __init__(self, index: ClauseIndex, retriever: HybridClauseRetriever, settings: Settings,
+                 store: SessionStore | None = None) -> None:
+        self.index = index
+        self.settings = settings
+        self.retriever = retriever
+        self.composer = AnswerComposer(index, retriever)
+        self.store = store or SessionStore(settings.sessions_db)
+        self.phraser = None
+        if settings.llm_enabled:
+            from assistant.answer.llm import LLMPhraser
+
+            self.phraser = LLMPhraser(settings)
+
+    def check_question(self, question: str | None) -> str:
+        if question is None or not str(question).strip():
+            raise InvalidQueryError("问题不能为空，请输入要咨询的内容。")
+        if len(question) > self.settings.max_query_chars:
+            raise InvalidQueryError(
+                f"问题过长（{len(question)} 字），请控制在 {self.settings.max_query_chars} 字以内。")
+        return question.strip()
+
+    def ask(self, question: str, *, role: str | None = None, phase: str | None = None,
+            doc_ids: list[str] | None = None, session_id: str | None = None) -> tuple[Answer, str, int]:
+        """Answer one question; returns (answer, session_id, turn)."""
+        question = self.check_question(question)
+        vocab = self.index.corpus.vocab
+        if role and role not in vocab.role_ids:
+            raise InvalidQueryError(f"未知的角色：{role}。可选值：{'、'.join(vocab.role_ids)}")
+        if phase and phase not in vocab.phase_ids:
+            raise InvalidQueryError(f"未知的阶段：{phase}。可选值：{'、'.join(vocab.phase_ids)}")
+        filters = SearchFilters(doc_ids=list(doc_ids or []))
+        filters.validate(self.index)
+        session_id = session_id or self.store.new_session()
+        prev = self.store.last_answered(session_id)
+        request = {"role": role, "phase": phase, "doc_ids": doc_ids or []}
+        turn = self.store.start_turn(session_id, question, request)
+        try:
+            answer = self._answer(question, role, phase, filters, prev.context if prev else None)
+        except Exception:
+            self.store.finish_turn(session_id, turn, {}, {}, status="failed")
+            raise
+        context = {
+            "question": answer.effective_question or question,
+            "roles": answer.roles, "phases": answer.phases,
+            "doc_ids": answer.doc_ids,
+            "citations": [[c.doc_id, c.label] for c in answer.citations],
+            "filters": {"doc_ids": filters.doc_ids},
+        }
+        self.store.finish_turn(session_id, turn, answer.to_dict(), context)
+        return answer, session_id, turn
+
+    def _answer(self, question: str, role: str | None, phase: str | None, filters: SearchFilters,
+                prev: dict | None) -> Answer:
+        res = resolve(question, prev, self.retriever.analyzer)
+        corpus = self.index.corpus
+        if res.kind in ("nth", "strength"):
+            cites = prev["citations"]
+            if res.nth is None or res.nth > len(cites):
+                return Answer(question=question, supported=False, mode="abstain",
+                              answer=f"上一轮答复只有 {len(cites)} 条引用，没有第 {res.nth} 条。")
+            unit = corpus.clause(*cites[res.nth - 1])
+            out = (self.composer.strength_answer(question, unit) if res.kind == "strength"
+                   else self.composer.detail_answer(question, unit))
+            out.effective_question = res.question
+            return out
+        effective = res.question
+        if res.kind == "other-docs":
+            others = [d for d in corpus.documents if d not in res.exclude_docs]
+            filters = SearchFilters(doc_ids=[d for d in others if not filters.doc_ids or d in filters.doc_ids])
+        elif res.kind == "carry" and prev:
+            filters = SearchFilters(doc_ids=filters.doc_ids or list((prev.get("filters") or {}).get("doc_ids") or []))
+        # explicit role/phase from the request join the question's own understanding
+        for extra in (role, phase):
+            if extra and extra not in effective:
+                effective = f"{effective}（{extra}）"
+        answer = self.composer.answer(effective, filters)
+        answer.question = question
+        answer.effective_question = effective
+        if self.phraser is not None and answer.supported:
+            answer = self.phraser.phrase(effective, answer)
+        return answer

@@ -26,7 +26,11 @@ from assistant.retrieval.query import QueryAnalysis, load_thesaurus
 from assistant.retrieval.retriever import Hit, HybridClauseRetriever, SearchFilters
 
 MAX_POINTS = 14
-MONEY_RE = re.compile(r"多少钱|费用|收费|缴费|交.{0,6}费|税率|工资|多少万元|补贴标准|奖励标准|申报费")
+MONEY_RE = re.compile(r"多少钱|费用|收费|缴费|交.{0,6}费|税率|工资|多少万元|补贴标准|奖励标准|申报费|保证金|押金|使用费"
+                      r"|多少.{0,6}(资金|补助|补贴|经费|奖金)")
+DATE_RE = re.compile(r"截止日期|截止时间|哪天|几号|几月几日|什么时候截止")
+DATE_EVIDENCE_RE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
+FORM_WORDS_RE = re.compile(r"表|填|选项|指标|栏|格式")
 MONEY_EVIDENCE_RE = re.compile(r"\d+(\.\d+)?\s*(万|亿)?元")
 DURATION_RE = re.compile(r"几天|多少天|几个月|几年|多少年|多长时间|多久|多长")
 DURATION_EVIDENCE_RE = re.compile(r"(\d+|[一二三四五六七八九十两]+)\s*(天|日|个月|月|年|周)|每年|每季度|定期|年度")
@@ -86,6 +90,9 @@ class AnswerComposer:
         unknown = tuple(dict.fromkeys(t for t in tokens if not self._known(t)))
         # a compound is unknown only if its own parts are not all known
         unknown = tuple(t for t in unknown if not any(t != u and t in u for u in unknown))
+        # only nouns name a topic; an unknown verb or particle ("交给", "要建") does not
+        nouns = self.index.tokenizer.nouns(qa.text)
+        unknown = tuple(t for t in unknown if any(t in n for n in nouns))
         if unknown:
             return Evidence(False, "unknown-terms", unknown)
         evidence = " ".join(self._hit_text(h) for h in hits[:3])
@@ -93,6 +100,10 @@ class AnswerComposer:
             return Evidence(False, "no-amount")
         if DURATION_RE.search(qa.text) and not DURATION_EVIDENCE_RE.search(evidence):
             return Evidence(False, "no-duration")
+        if DATE_RE.search(qa.text) and not DATE_EVIDENCE_RE.search(evidence):
+            return Evidence(False, "no-date")
+        if hits[0].kind == "table-row" and not FORM_WORDS_RE.search(qa.text):
+            return Evidence(False, "form-field-only")
         year = YEAR_RE.search(qa.text)
         if year and year.group(0) not in evidence:
             return Evidence(False, "no-year", (year.group(0),))
@@ -129,6 +140,10 @@ class AnswerComposer:
             why = "现有文件没有规定具体金额或收费标准"
         elif ev.reason == "no-duration":
             why = "现有文件没有规定相应的时限或天数"
+        elif ev.reason == "no-date":
+            why = "现有文件没有规定相应的日期"
+        elif ev.reason == "form-field-only":
+            why = "现有文件只在表格栏目中出现相关字样，没有具体规定"
         elif ev.reason == "no-year":
             why = f"现有文件没有{ev.unknown_terms[0]}的相关信息"
         elif ev.reason == "bibliography-only":

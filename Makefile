@@ -6,7 +6,7 @@ setup:
 
 run: setup
 	@.venv/bin/brand-assistant corpus stats
-	@.venv/bin/brand-assistant index
+	@BA_OPEN_MODE=$${BA_OPEN_MODE:-1} .venv/bin/brand-assistant serve --host 127.0.0.1 --port 8000
 
 test: setup
 	@.venv/bin/python -m pytest

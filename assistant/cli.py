@@ -316,6 +316,33 @@ def cmd_chat(args: argparse.Namespace) -> int:
         print(answer.answer)
 
 
+# --- serve -----------------------------------------------------------------------------
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from assistant.service import open_index
+
+    if args.workers > 1 and not os.environ.get("BA_EMBED_THREADS"):
+        # one numpy thread per worker: several workers x several threads oversubscribe 2 cores
+        os.environ["BA_EMBED_THREADS"] = "1"
+        get_settings.cache_clear()
+    settings = get_settings()
+    # build or validate the index once, here, so that workers only open it
+    index = open_index(settings, rebuild="auto")
+    where = f"Chroma 服务器 {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "内嵌 chromadb"
+    print(f"索引就绪：{len(index.nodes)} 个条款节点（{where}）。")
+    if not settings.api_key_list and not settings.open_mode:
+        print("提示：未配置 BA_API_KEYS，也未开启 BA_OPEN_MODE=1；除 /healthz、/readyz 外的请求都会被拒绝（401）。",
+              file=sys.stderr)
+    print(f"API 地址：http://{args.host}:{args.port}/docs （{args.workers} 个工作进程）")
+    uvicorn.run("assistant.api.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="warning", access_log=False)
+    return 0
+
+
 # --- parser -------------------------------------------------------------------
 
 class _Parser(argparse.ArgumentParser):
@@ -370,6 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="交互式多轮问答")
     chat.add_argument("--session")
     chat.set_defaults(func=cmd_chat)
+
+    serve = sub.add_parser("serve", help="启动 HTTP API（uvicorn）")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.set_defaults(func=cmd_serve)
 
     ev = sub.add_parser("eval", help="在金标准上评测检索")
     ev.add_argument("--config", action="append", help="只评测这些检索配置（可重复）")

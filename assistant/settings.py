@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(None, description="API key for the LLM server, if it needs one")
     llm_timeout: float = Field(20.0, gt=0, description="Seconds before falling back to the extractive answer")
 
+    # --- API ---
+    api_keys: str = Field("", description="Comma-separated API keys (header X-API-Key); empty = none")
+    open_mode: bool = Field(False, description="Local single-user mode: no key needed. Ignored when api_keys is set")
+    rate_limit_per_minute: int = Field(600, ge=0, description="Requests per key (or client) per minute per worker; 0 = off")
+    cors_origins: str = Field("", description="Comma-separated origins allowed by CORS; empty = none")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413")
+    log_questions: bool = Field(False, description="Privacy: when false, question text never reaches the logs")
+    api_url: str | None = Field(None, description="UI only: talk to this remote API instead of in-process")
+
     top_k: int = Field(10, ge=1, le=100)
     max_query_chars: int = Field(2000, ge=10)
 
@@ -50,6 +59,14 @@ class Settings(BaseSettings):
         if v is not None and not Path(v).is_dir():
             raise ValueError(f"embed_model_path {v} is not a directory (本地模型目录不存在)")
         return v
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def llm_enabled(self) -> bool:

@@ -45,8 +45,11 @@ class ChatService:
             raise InvalidQueryError(f"未知的阶段：{phase}。可选值：{'、'.join(vocab.phase_ids)}")
         filters = SearchFilters(doc_ids=list(doc_ids or []))
         filters.validate(self.index)
-        session_id = session_id or self.store.new_session()
-        prev = self.store.last_answered(session_id)
+        import uuid
+
+        new_session = not session_id
+        session_id = session_id or uuid.uuid4().hex  # start_turn creates the session row
+        prev = None if new_session else self.store.last_answered(session_id)
         request = {"role": role, "phase": phase, "doc_ids": doc_ids or []}
         turn = self.store.start_turn(session_id, question, request)
         try:

@@ -180,30 +180,29 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
     """(Re)build the index; re-embeds only the documents whose source changed."""
     t0 = time.perf_counter()
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    old = _read_meta(settings.index_dir)
     terms, dict_hash = dictionary(corpus, settings)
     dict_path = settings.index_dir / "userdict.txt"
     write_user_dict(terms, dict_path)
     nodes = build_nodes(corpus)
 
+    # What the vectors were built from is recorded on the chroma collection itself, so
+    # several API instances sharing one Chroma server re-embed nothing the others did.
     client = chroma_client(settings)
-    same_model = old is not None and old.get("embedding") == embedding_id(embed) \
-        and old.get("format") == INDEX_FORMAT and not force
-    if not same_model:
-        try:
-            client.delete_collection(COLLECTION)
-        except Exception:  # noqa: BLE001 - absent collection
-            pass
     collection = _collection(client, create=True)
+    cmeta = collection.metadata or {}
+    same_model = (cmeta.get("embedding") == embedding_id(embed) and cmeta.get("format") == INDEX_FORMAT
+                  and not force)
+    if not same_model:
+        client.delete_collection(COLLECTION)
+        collection = _collection(client, create=True)
     store = _vector_store(collection)
-
-    old_corpus = (old or {}).get("corpus", {}) if same_model else {}
+    old_corpus = json.loads(cmeta.get("corpus", "{}")) if same_model else {}
     changed = [d for d, h in corpus.fingerprint().items() if old_corpus.get(d) != h]
     removed = [d for d in old_corpus if d not in corpus.documents]
     for doc_id in changed + removed:
         store.delete(ref_doc_id=doc_id)
     todo = [n for n in nodes if n.metadata["doc_id"] in changed]
-    dim = (old or {}).get("dimension") if same_model else None
+    dim = cmeta.get("dimension") if same_model else None
     batch = 64
     for i in range(0, len(todo), batch):
         chunk = todo[i: i + batch]
@@ -216,6 +215,8 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
             progress(min(i + batch, len(todo)), len(todo))
     if dim is None:  # nothing embedded and no record: probe once
         dim = len(embed.get_query_embedding("维度"))
+    collection.modify(metadata={"embedding": embedding_id(embed), "format": INDEX_FORMAT, "dimension": dim,
+                                "corpus": json.dumps(corpus.fingerprint(), sort_keys=True)})
 
     tokenizer = ChineseTokenizer(dict_path, load_stopwords(settings.vocab_dir / "stopwords.txt"))
     bm25 = bm25s.BM25()

@@ -1,0 +1,222 @@
+"""Routers, one per resource. Handlers translate between API models and the service layer."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+import anyio.to_thread
+
+from assistant.api.deps import AppSettings, Caller, Chat
+from assistant.api.schemas import (
+    AskRequest,
+    AskResponse,
+    ClauseDetail,
+    ClauseOut,
+    DocumentDetail,
+    DocumentOut,
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    SearchHit,
+    SearchRequest,
+    SearchResponse,
+    VocabItem,
+)
+from assistant.corpus.model import Clause
+from assistant.errors import InvalidQueryError
+from assistant.retrieval.retriever import SearchFilters
+
+log = logging.getLogger("assistant.api")
+ERRORS = {401: {"model": ErrorResponse, "description": "缺少或无效的 API 密钥"},
+          413: {"model": ErrorResponse, "description": "请求体过大"},
+          415: {"model": ErrorResponse, "description": "Content-Type 不是 application/json"},
+          422: {"model": ErrorResponse, "description": "请求内容不合法（中文说明见 detail）"},
+          429: {"model": ErrorResponse, "description": "请求过于频繁（见 Retry-After）"}}
+
+search_router = APIRouter(prefix="/v1", tags=["检索 search"])
+ask_router = APIRouter(prefix="/v1", tags=["问答 ask"])
+documents_router = APIRouter(prefix="/v1", tags=["文件与条款 documents"])
+vocab_router = APIRouter(prefix="/v1", tags=["词表 vocabularies"])
+feedback_router = APIRouter(prefix="/v1", tags=["反馈 feedback"])
+health_router = APIRouter(tags=["运行状态 health"])
+
+
+def _log_question(request: Request, settings, text: str) -> None:
+    rid = getattr(request.state, "request_id", "")
+    if settings.log_questions:
+        log.info("request_id=%s question=%r", rid, text)
+    else:  # privacy: only a fingerprint, never the text
+        log.info("request_id=%s question_sha1=%s chars=%d", rid,
+                 hashlib.sha1(text.encode("utf-8")).hexdigest()[:10], len(text))
+
+
+async def run_in_threadpool(fn, *args, **kwargs):
+    """CPU-bound work in a small per-worker pool: a few threads, not 40, so that
+    concurrent requests queue instead of thrashing the GIL and the BLAS threads."""
+    import functools
+
+    limiter = _limiter()
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=limiter)
+
+
+_LIMITER: anyio.CapacityLimiter | None = None
+
+
+def _limiter() -> anyio.CapacityLimiter:
+    global _LIMITER
+    if _LIMITER is None:
+        _LIMITER = anyio.CapacityLimiter(2)
+    return _LIMITER
+
+
+def _check_len(settings, text: str, what: str) -> None:
+    if len(text) > settings.max_query_chars:
+        raise InvalidQueryError(f"{what}过长（{len(text)} 字），请控制在 {settings.max_query_chars} 字以内。")
+
+
+# --- search -------------------------------------------------------------------------
+
+@search_router.post("/search", response_model=SearchResponse, responses=ERRORS,
+                    summary="检索条款 Search clauses")
+async def search(body: SearchRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller):
+    _check_len(settings, body.query, "检索内容")
+    _log_question(request, settings, body.query)
+    f = body.filters
+    filters = SearchFilters(doc_ids=f.doc_ids, roles=f.roles, phases=f.phases, strengths=list(f.strengths))
+    hits = await run_in_threadpool(chat.retriever.search, body.query, filters, body.top_k)
+    corpus = chat.index.corpus
+    return SearchResponse(query=body.query, hits=[
+        SearchHit(doc_id=h.doc_id, doc_code=corpus.doc(h.doc_id).spec.code, doc_title=corpus.doc(h.doc_id).spec.title,
+                  clause=h.label, title=h.title, heading_path=h.heading_path, text=h.text, strength=h.strength,
+                  roles=h.roles, phases=h.phases, score=round(h.score, 6), matched_items=h.matched_children)
+        for h in hits])
+
+
+# --- ask ----------------------------------------------------------------------------
+
+async def _ask(body: AskRequest, request: Request, chat, settings) -> AskResponse:
+    _check_len(settings, body.question, "问题")
+    _log_question(request, settings, body.question)
+    answer, sid, turn = await run_in_threadpool(
+        chat.ask, body.question, role=body.role, phase=body.phase, doc_ids=body.doc_ids, session_id=body.session_id)
+    d = answer.to_dict()
+    return AskResponse(answer=d["answer"], supported=d["supported"], citations=d["citations"], session_id=sid,
+                       turn=turn, related=d["related"], nearest_topics=d["nearest_topics"], mode=d["mode"],
+                       effective_question=d["effective_question"], notes=d["notes"])
+
+
+@ask_router.post("/ask", response_model=AskResponse, responses=ERRORS, summary="提问 Ask a question")
+async def ask(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller):
+    return await _ask(body, request, chat, settings)
+
+
+@ask_router.post("/ask/stream", responses={**ERRORS, 200: {"content": {"text/event-stream": {}},
+                                                          "description": "SSE: meta, answer（逐段）, citations, done"}},
+                 summary="提问（SSE 流式）Ask, as Server-Sent Events")
+async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller):
+    result = await _ask(body, request, chat, settings)  # errors surface as JSON before the stream starts
+
+    async def events():
+        def ev(name: str, data) -> str:
+            return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+        yield ev("meta", {"session_id": result.session_id, "turn": result.turn, "supported": result.supported})
+        for line in result.answer.split("\n"):
+            yield ev("answer", {"text": line + "\n"})
+            await asyncio.sleep(0)
+        yield ev("citations", [c.model_dump() for c in result.citations])
+        yield ev("done", result.model_dump())
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# --- documents and clauses ------------------------------------------------------------
+
+def _clause_out(c: Clause) -> ClauseOut:
+    return ClauseOut(doc_id=c.doc_id, clause=c.label, kind=c.kind, title=c.title, text=c.text,
+                     heading_path=c.heading_path, parent=c.parent, children=c.children, strength=c.strength,
+                     roles=c.roles, phases=c.phases, line_start=c.line_start, line_end=c.line_end)
+
+
+def _doc_out(doc) -> dict:
+    s = doc.spec
+    return dict(doc_id=s.doc_id, code=s.code, title=s.title, kind=s.kind, issuer=s.issuer,
+                units=len(doc.units), published=s.published, effective=s.effective)
+
+
+@documents_router.get("/documents", response_model=list[DocumentOut], responses=ERRORS, summary="文件列表")
+async def documents(chat: Chat, _: Caller):
+    return [DocumentOut(**_doc_out(d)) for d in chat.index.corpus.documents.values()]
+
+
+@documents_router.get("/documents/{doc_id}", response_model=DocumentDetail,
+                      responses={**ERRORS, 404: {"model": ErrorResponse, "description": "未知文件（列出可用编号）"}},
+                      summary="文件详情与章目录")
+async def document(doc_id: str, chat: Chat, _: Caller):
+    doc = chat.index.corpus.doc(doc_id)
+    top = [_clause_out(u) for u in doc.units if u.parent is None]
+    return DocumentDetail(**_doc_out(doc), chapters=top)
+
+
+@documents_router.get("/documents/{doc_id}/clauses", response_model=ClauseDetail | list[ClauseOut],
+                      responses={**ERRORS, 404: {"model": ErrorResponse, "description": "未知文件或条款（列出相近条款）"}},
+                      summary="条款（带 label 时返回该条款及下级；否则返回全部条款）")
+async def clauses(doc_id: str, chat: Chat, _: Caller,
+                  label: Annotated[str | None, Query(max_length=100, description="条款标号，如 6.4.4 b) 或 三（五）")] = None):
+    doc = chat.index.corpus.doc(doc_id)
+    if label is None or not label.strip():
+        return [_clause_out(u) for u in doc.units]
+    unit = doc.find(label)
+    return ClauseDetail(**_clause_out(unit).model_dump(), cite=f"〔{doc.spec.cite_name} {unit.label}〕",
+                        full_text=doc.full_text(unit), children_units=[_clause_out(c) for c in doc.children(unit)])
+
+
+# --- vocabularies ---------------------------------------------------------------------
+
+@vocab_router.get("/roles", response_model=list[VocabItem], responses=ERRORS, summary="角色词表")
+async def roles(chat: Chat, _: Caller):
+    return [VocabItem(id=r.id, description=r.description, synonyms=list(r.synonyms))
+            for r in chat.index.corpus.vocab.roles]
+
+
+@vocab_router.get("/phases", response_model=list[VocabItem], responses=ERRORS, summary="阶段词表")
+async def phases(chat: Chat, _: Caller):
+    return [VocabItem(id=p.id, synonyms=list(p.synonyms), scheme=p.scheme)
+            for p in chat.index.corpus.vocab.phases]
+
+
+# --- feedback ---------------------------------------------------------------------------
+
+@feedback_router.post("/feedback", response_model=FeedbackResponse, responses={
+    **ERRORS, 404: {"model": ErrorResponse, "description": "会话或轮次不存在"}}, summary="答复反馈 👍/👎")
+async def feedback(body: FeedbackRequest, request: Request, chat: Chat, _: Caller):
+    turns = await run_in_threadpool(chat.store.turns, body.session_id)
+    if not any(t.turn == body.turn for t in turns):
+        return JSONResponse({"detail": f"会话 {body.session_id} 中没有第 {body.turn} 轮。", "code": "unknown_turn",
+                             "request_id": getattr(request.state, "request_id", "")}, status_code=404)
+    fid = await run_in_threadpool(chat.store.add_feedback, body.session_id, body.turn, body.rating, body.comment)
+    return FeedbackResponse(id=fid)
+
+
+# --- health -----------------------------------------------------------------------------
+
+@health_router.get("/healthz", summary="进程存活")
+async def healthz():
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz", summary="索引已加载", responses={503: {"description": "索引尚未加载"}})
+async def readyz(request: Request):
+    chat = getattr(request.app.state, "chat", None)
+    if chat is None:
+        return JSONResponse({"ready": False, "detail": "索引尚未加载。"}, status_code=503)
+    meta = chat.index.meta
+    return {"ready": True, "nodes": len(chat.index.nodes), "embedding": meta.get("embedding"),
+            "vector_store": "chroma-server" if request.app.state.settings.chroma_host else "chroma-embedded"}

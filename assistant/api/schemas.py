@@ -1,0 +1,161 @@
+"""API contract (pydantic v2), separate from internal records.
+
+Field names are the contract: fields may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Strength = Literal["shall", "should", "may", "shall-not", "none"]
+
+
+def _not_blank(v: str) -> str:
+    if not v.strip():
+        raise ValueError("不能为空白 (must not be blank)")
+    return v
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    doc_ids: list[str] = Field(default_factory=list, max_length=20, description="文件编号 doc_id")
+    roles: list[str] = Field(default_factory=list, max_length=20, description="角色，见 GET /v1/roles")
+    phases: list[str] = Field(default_factory=list, max_length=20, description="阶段，见 GET /v1/phases")
+    strengths: list[Strength] = Field(default_factory=list, max_length=5, description="条款强度")
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"query": "品牌出海怎么做", "top_k": 5, "filters": {"doc_ids": ["gxas-1220-2026"]}}]})
+    query: str = Field(..., min_length=1, description="检索内容 (query text)")
+    top_k: int = Field(10, ge=1, le=50)
+    filters: Filters = Field(default_factory=Filters)
+
+    _blank = field_validator("query")(_not_blank)
+
+
+class SearchHit(BaseModel):
+    doc_id: str
+    doc_code: str
+    doc_title: str
+    clause: str = Field(..., description="条款标号，如 6.4.4 b)")
+    title: str
+    heading_path: str
+    text: str
+    strength: Strength
+    roles: list[str]
+    phases: list[str]
+    score: float
+    matched_items: list[str] = Field(default_factory=list, description="同一条款下命中的列项")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[SearchHit]
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"question": "行业社会组织在成长扩张期要做什么？"},
+                     {"question": "那更新升级期呢？", "session_id": "<上一轮返回的 session_id>"},
+                     {"question": "申报试点要什么条件？", "doc_ids": ["miit-pilot-guide"]}]})
+    question: str = Field(..., min_length=1, description="问题 (question)")
+    role: str | None = Field(None, description="角色，见 GET /v1/roles")
+    phase: str | None = Field(None, description="阶段，见 GET /v1/phases")
+    doc_ids: list[str] | None = Field(None, max_length=20)
+    session_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                   description="继续已有会话（追问）")
+
+    _blank = field_validator("question")(_not_blank)
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    doc_code: str
+    doc_title: str
+    clause: str
+    quote: str = Field(..., description="条款原文（逐字）")
+    strength: Strength
+    cite: str = Field(..., description="可直接粘贴的引用，如〔T/GXAS 1220—2026 6.4.4 b)〕")
+    heading_path: str = ""
+
+
+class AskResponse(BaseModel):
+    answer: str
+    supported: bool = Field(..., description="false = 无依据（文件中没有找到依据）")
+    citations: list[CitationOut]
+    session_id: str
+    turn: int
+    related: list[CitationOut] = Field(default_factory=list)
+    nearest_topics: list[str] = Field(default_factory=list)
+    mode: str
+    effective_question: str
+    notes: list[str] = Field(default_factory=list)
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    code: str
+    title: str
+    kind: str
+    issuer: str
+    units: int
+    published: str = ""
+    effective: str = ""
+
+
+class ClauseOut(BaseModel):
+    doc_id: str
+    clause: str
+    kind: str
+    title: str | None
+    text: str
+    heading_path: str
+    parent: str | None
+    children: list[str]
+    strength: Strength
+    roles: list[str]
+    phases: list[str]
+    line_start: int
+    line_end: int
+
+
+class DocumentDetail(DocumentOut):
+    chapters: list[ClauseOut]
+
+
+class ClauseDetail(ClauseOut):
+    cite: str
+    full_text: str
+    children_units: list[ClauseOut]
+
+
+class VocabItem(BaseModel):
+    id: str
+    description: str = ""
+    synonyms: list[str]
+    scheme: str | None = None
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"session_id": "abc123", "turn": 1, "rating": 1, "comment": "引用准确"}]})
+    session_id: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    turn: int = Field(..., ge=1, le=100000)
+    rating: Literal[-1, 1] = Field(..., description="1 = 👍, -1 = 👎")
+    comment: str = Field("", max_length=2000)
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+    stored: bool = True
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(..., description="中文错误说明")
+    code: str
+    request_id: str = ""
+    valid: list[str] | None = None
+    near: list[str] | None = None

@@ -1,0 +1,149 @@
+"""Load test of the HTTP API on loopback (bounded: fixed duration, fixed concurrency).
+
+Starts `brand-assistant serve` (open mode, rate limit off, its own data dir), then for
+each endpoint drives `--concurrency` connections for `--seconds` with the gold
+questions, and reports requests/s, p50/p99 latency and errors. Only 127.0.0.1 is used.
+Uses wrk (Debian package `wrk`) when it is installed — a Python load generator on the
+same 2 cores steals most of the CPU from the server — and a bounded httpx generator
+otherwise (`--python` forces it).
+
+    .venv/bin/python benchmarks/bench_api.py [--seconds 30] [--concurrency 32] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def drive(url: str, payloads: list[dict], seconds: float, concurrency: int) -> dict:
+    lat: list[float] = []
+    errors: dict[str, int] = {}
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        async def worker(k: int) -> None:
+            i = k
+            while time.perf_counter() < stop:
+                body = payloads[i % len(payloads)]
+                i += concurrency
+                t = time.perf_counter()
+                try:
+                    r = await client.post(url, json=body)
+                    if r.status_code != 200:
+                        errors[str(r.status_code)] = errors.get(str(r.status_code), 0) + 1
+                except httpx.HTTPError as exc:
+                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                lat.append((time.perf_counter() - t) * 1000)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    lat.sort()
+    return {"requests": len(lat), "seconds": round(elapsed, 1), "rps": round(len(lat) / elapsed, 1),
+            "p50_ms": round(statistics.median(lat), 1), "p99_ms": round(lat[int(0.99 * len(lat)) - 1], 1),
+            "errors": errors}
+
+
+LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local bodies = {BODIES}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])
+end
+"""
+
+
+def drive_wrk(url: str, payloads: list[dict], seconds: float, concurrency: int) -> dict:
+    import re
+    import shutil
+
+    bodies = ", ".join("[==[" + json.dumps(p, ensure_ascii=False) + "]==]" for p in payloads)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
+        f.write(LUA.replace("{BODIES}", "{" + bodies + "}"))
+    out = subprocess.run([shutil.which("wrk"), "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
+                          "-s", f.name, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
+        v, unit = float(m.group(1)), m.group(2)
+        return round(v / 1000 if unit == "us" else v * 1000 if unit == "s" else v, 1)
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: (.*)", out)
+    return {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": ms("50"), "p99_ms": ms("99"),
+            "errors": {"non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket": sock.group(1) if sock else ""},
+            "tool": "wrk"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--python", action="store_true", help="use the httpx generator even if wrk is installed")
+    args = ap.parse_args()
+    questions = [json.loads(x)["query"] for p in sorted((ROOT / "evals" / "gold").glob("*.jsonl"))
+                 for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="ba-bench-")
+    env = {**os.environ, "BA_OPEN_MODE": "1", "BA_RATE_LIMIT_PER_MINUTE": "0", "BA_DATA_DIR": data}
+    exe = Path(sys.executable).parent / "brand-assistant"
+    server = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(args.workers)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise SystemExit("server did not become ready")
+        time.sleep(2)  # let every worker finish loading
+        import shutil
+
+        def run(path: str, payloads: list[dict]) -> dict:
+            if shutil.which("wrk") and not args.python:
+                return drive_wrk(base + path, payloads, args.seconds, args.concurrency)
+            return {**asyncio.run(drive(base + path, payloads, args.seconds, args.concurrency)), "tool": "httpx"}
+
+        results = {
+            "search": run("/v1/search", [{"query": q} for q in questions]),
+            "ask": run("/v1/ask", [{"question": q} for q in questions]),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    results["config"] = {"workers": args.workers, "concurrency": args.concurrency, "seconds": args.seconds}
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -17,3 +17,14 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]' 2>&1 | quiet
   rm -f .venv/.installed-* && touch "$stamp"
 fi
+
+# The real-browser UI test drives Debian's Chromium; CJK fonts make its screenshot legible.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null 2>&1 ||
+     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null 2>&1)) ||
+      echo "setup: chromium could not be installed; the real-browser UI test will be skipped" >&2
+  else
+    echo "setup: chromium/chromedriver missing (needs apt as root); the real-browser UI test will be skipped" >&2
+  fi
+fi

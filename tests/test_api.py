@@ -165,3 +165,20 @@ def test_openapi_has_chinese_examples_and_every_route(client):
             "/v1/documents/{doc_id}/clauses", "/v1/roles", "/v1/phases", "/v1/feedback", "/healthz",
             "/readyz"} <= paths
     assert "品牌出海" in json.dumps(spec, ensure_ascii=False)
+
+
+def test_ui_remote_backend_speaks_the_api(client):
+    from assistant.errors import InvalidQueryError
+    from assistant.ui_backend import BackendError, RemoteBackend
+
+    remote = RemoteBackend("http://testserver")
+    remote.http = client  # the TestClient is an httpx client bound to the app
+    ans = remote.ask("国际化战略")
+    assert ans["supported"] and ans["citations"][0]["clause"] == "3.1" and ans["session_id"]
+    assert remote.clause("tiny", "2.1.1")["cite"] == "〔T/TINY 1—2026 2.1.1〕"
+    assert [d["doc_id"] for d in remote.documents()] == ["tiny"]
+    remote.feedback(ans["session_id"], ans["turn"], 1, "好")
+    with pytest.raises(InvalidQueryError, match="不能为空"):
+        remote.ask("  ")
+    with pytest.raises(BackendError, match="没有条款"):
+        remote.clause("tiny", "9.9")

@@ -1,0 +1,124 @@
+"""What the Streamlit UI talks to: the in-process service layer, or a remote API.
+
+Both backends return the API's JSON shapes, so the UI has one code path and no
+retrieval or answer logic of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from assistant.errors import AssistantError, InvalidQueryError
+from assistant.settings import Settings
+
+
+class BackendError(AssistantError):
+    """A remote API answered with an error (message in Chinese from the API)."""
+
+
+class LocalBackend:
+    def __init__(self, settings: Settings) -> None:
+        from assistant.service import make_chat, open_index
+
+        self.chat = make_chat(settings, open_index(settings))
+        self.corpus = self.chat.index.corpus
+
+    def ask(self, question: str, *, role=None, phase=None, doc_ids=None, session_id=None) -> dict:
+        answer, sid, turn = self.chat.ask(question, role=role, phase=phase, doc_ids=doc_ids or None,
+                                          session_id=session_id)
+        return {**answer.to_dict(), "session_id": sid, "turn": turn}
+
+    def search(self, query: str, filters: dict | None = None, top_k: int = 10) -> list[dict]:
+        from assistant.retrieval.retriever import SearchFilters
+
+        hits = self.chat.retriever.search(query, SearchFilters(**(filters or {})), top_k=top_k)
+        return [{"doc_id": h.doc_id, "clause": h.label, "title": h.title, "heading_path": h.heading_path,
+                 "text": h.text, "strength": h.strength, "score": h.score, "matched_items": h.matched_children}
+                for h in hits]
+
+    def documents(self) -> list[dict]:
+        return [{"doc_id": d.doc_id, "code": d.spec.code, "title": d.spec.title, "kind": d.spec.kind,
+                 "units": len(d.units)} for d in self.corpus.documents.values()]
+
+    def clauses(self, doc_id: str) -> list[dict]:
+        return [_unit_dict(u) for u in self.corpus.doc(doc_id).units]
+
+    def clause(self, doc_id: str, label: str) -> dict:
+        doc = self.corpus.doc(doc_id)
+        u = doc.find(label)
+        return {**_unit_dict(u), "cite": f"〔{doc.spec.cite_name} {u.label}〕", "full_text": doc.full_text(u),
+                "children_units": [_unit_dict(c) for c in doc.children(u)]}
+
+    def roles(self) -> list[dict]:
+        return [{"id": r.id, "description": r.description} for r in self.corpus.vocab.roles]
+
+    def phases(self) -> list[dict]:
+        return [{"id": p.id, "scheme": p.scheme} for p in self.corpus.vocab.phases]
+
+    def feedback(self, session_id: str, turn: int, rating: int, comment: str = "") -> None:
+        self.chat.store.add_feedback(session_id, turn, rating, comment)
+
+
+def _unit_dict(u) -> dict:
+    return {"doc_id": u.doc_id, "clause": u.label, "kind": u.kind, "title": u.title, "text": u.text,
+            "heading_path": u.heading_path, "parent": u.parent, "children": u.children, "strength": u.strength,
+            "roles": u.roles, "phases": u.phases, "order": u.order}
+
+
+class RemoteBackend:
+    """The same calls over HTTP, against a running `brand-assistant serve`."""
+
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+        headers = {"X-API-Key": api_key} if api_key else {}
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
+
+    def _call(self, method: str, path: str, **kw) -> Any:
+        try:
+            r = self.http.request(method, path, **kw)
+        except httpx.HTTPError as exc:
+            raise BackendError(f"无法连接问答服务（{exc.__class__.__name__}），请稍后重试。") from exc
+        if r.status_code == 422:
+            raise InvalidQueryError(r.json().get("detail", "请求内容不合法。"))
+        if r.status_code >= 400:
+            try:
+                detail = r.json().get("detail")
+            except ValueError:
+                detail = None
+            raise BackendError(detail or f"问答服务返回错误 {r.status_code}。")
+        return r.json()
+
+    def ask(self, question: str, *, role=None, phase=None, doc_ids=None, session_id=None) -> dict:
+        body = {"question": question, "role": role, "phase": phase, "doc_ids": doc_ids or None,
+                "session_id": session_id}
+        return self._call("POST", "/v1/ask", json={k: v for k, v in body.items() if v})
+
+    def search(self, query: str, filters: dict | None = None, top_k: int = 10) -> list[dict]:
+        return self._call("POST", "/v1/search", json={"query": query, "top_k": top_k, "filters": filters or {}})["hits"]
+
+    def documents(self) -> list[dict]:
+        return self._call("GET", "/v1/documents")
+
+    def clauses(self, doc_id: str) -> list[dict]:
+        return self._call("GET", f"/v1/documents/{doc_id}/clauses")
+
+    def clause(self, doc_id: str, label: str) -> dict:
+        return self._call("GET", f"/v1/documents/{doc_id}/clauses", params={"label": label})
+
+    def roles(self) -> list[dict]:
+        return self._call("GET", "/v1/roles")
+
+    def phases(self) -> list[dict]:
+        return self._call("GET", "/v1/phases")
+
+    def feedback(self, session_id: str, turn: int, rating: int, comment: str = "") -> None:
+        self._call("POST", "/v1/feedback", json={"session_id": session_id, "turn": turn, "rating": rating,
+                                                 "comment": comment})
+
+
+def make_backend(settings: Settings):
+    if settings.api_url:
+        key = settings.api_key_list[0] if settings.api_key_list else None
+        return RemoteBackend(settings.api_url, key)
+    return LocalBackend(settings)

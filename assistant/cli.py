@@ -316,6 +316,35 @@ def cmd_chat(args: argparse.Namespace) -> int:
         print(answer.answer)
 
 
+# --- report drafting -----------------------------------------------------------------
+
+def cmd_report_draft(args: argparse.Namespace) -> int:
+    from assistant.reports.draft import Drafter
+    from assistant.reports.export import LEVEL_ZH, to_dict, to_docx, to_markdown
+    from assistant.reports.form import load_form, parse_form
+
+    corpus = _load_corpus()
+    form = parse_form(load_form(Path(args.input)), corpus)
+    draft = Drafter(corpus).draft(args.type, form)
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() == ".docx":
+            out.write_bytes(to_docx(draft))
+        elif out.suffix.lower() == ".json":
+            out.write_text(json.dumps(to_dict(draft), ensure_ascii=False, indent=2), encoding="utf-8")
+        else:
+            out.write_text(to_markdown(draft), encoding="utf-8")
+        print(f"已写入 {out}")
+    elif args.json:
+        _print_json(to_dict(draft))
+    else:
+        print(to_markdown(draft))
+    if args.out:
+        for c in draft.checks:
+            print(f"[{LEVEL_ZH[c.level]}] {c.field}：{c.message}", file=sys.stderr)
+    return 1 if any(c.level == "error" for c in draft.checks) else 0
+
+
 # --- serve -----------------------------------------------------------------------------
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -397,6 +426,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="交互式多轮问答")
     chat.add_argument("--session")
     chat.set_defaults(func=cmd_chat)
+
+    report = sub.add_parser("report", help="起草试点文稿（总结报告、典型经验、评价申请书）")
+    rsub = report.add_subparsers(dest="report_command", required=True, parser_class=_Parser)
+    rd = rsub.add_parser("draft", help="按表单起草，附条款引用与检查结果")
+    rd.add_argument("--type", required=True, choices=["summary", "experience", "application"])
+    rd.add_argument("--input", required=True, help="表单文件（.toml 或 .json），示例见 docs/sample_form.toml")
+    rd.add_argument("--out", help="输出文件：.docx、.md 或 .json；不给则打印 Markdown")
+    rd.add_argument("--json", action="store_true")
+    rd.set_defaults(func=cmd_report_draft)
 
     serve = sub.add_parser("serve", help="启动 HTTP API（uvicorn）")
     serve.add_argument("--host", default="127.0.0.1")

@@ -60,6 +60,28 @@ class LocalBackend:
     def feedback(self, session_id: str, turn: int, rating: int, comment: str = "") -> None:
         self.chat.store.add_feedback(session_id, turn, rating, comment)
 
+    def report_fields(self) -> dict:
+        from assistant.reports.form import form_fields
+
+        return form_fields(self.corpus)
+
+    def _draft(self, kind: str, form: dict):
+        from assistant.reports.draft import Drafter
+        from assistant.reports.form import parse_form
+
+        return Drafter(self.corpus).draft(kind, parse_form(form, self.corpus))
+
+    def report_draft(self, kind: str, form: dict) -> dict:
+        from assistant.reports.export import to_dict, to_markdown
+
+        d = self._draft(kind, form)
+        return {**to_dict(d), "markdown": to_markdown(d, False), "type": d.kind}
+
+    def report_docx(self, kind: str, form: dict) -> bytes:
+        from assistant.reports.export import to_docx
+
+        return to_docx(self._draft(kind, form))
+
 
 def _unit_dict(u) -> dict:
     return {"doc_id": u.doc_id, "clause": u.label, "kind": u.kind, "title": u.title, "text": u.text,
@@ -80,7 +102,7 @@ class RemoteBackend:
         except httpx.HTTPError as exc:
             raise BackendError(f"无法连接问答服务（{exc.__class__.__name__}），请稍后重试。") from exc
         if r.status_code == 422:
-            raise InvalidQueryError(r.json().get("detail", "请求内容不合法。"))
+            raise InvalidQueryError(r.json().get("detail", "请求内容不合法。"))  # includes form errors
         if r.status_code >= 400:
             try:
                 detail = r.json().get("detail")
@@ -115,6 +137,21 @@ class RemoteBackend:
     def feedback(self, session_id: str, turn: int, rating: int, comment: str = "") -> None:
         self._call("POST", "/v1/feedback", json={"session_id": session_id, "turn": turn, "rating": rating,
                                                  "comment": comment})
+
+    def report_fields(self) -> dict:
+        return self._call("GET", "/v1/reports/fields")
+
+    def report_draft(self, kind: str, form: dict) -> dict:
+        return self._call("POST", "/v1/reports/draft", json={"type": kind, "form": form})
+
+    def report_docx(self, kind: str, form: dict) -> bytes:
+        try:
+            r = self.http.post("/v1/reports/draft.docx", json={"type": kind, "form": form})
+        except httpx.HTTPError as exc:
+            raise BackendError(f"无法连接问答服务（{exc.__class__.__name__}），请稍后重试。") from exc
+        if r.status_code != 200:
+            self._call("POST", "/v1/reports/draft", json={"type": kind, "form": form})  # raises the error
+        return r.content
 
 
 def make_backend(settings: Settings):

@@ -171,3 +171,23 @@ def test_real_browser_asks_and_sees_the_citation(ui_env):
             browser.quit()
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_report_page_previews_checks_and_offers_downloads(ui_env):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(UI / "report.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    at.text_input(key="r_unit").set_value("示例市试点办")
+    at.selectbox(key="r_s_区域品牌集体商标").set_value("尚未启动申请工作")
+    at.text_area(key="r_n_四、").set_value("我市已成功注册区域品牌集体商标。")
+    next(b for b in at.button if b.label == "生成草稿").click().run()
+    assert not at.exception
+    assert any("已注册" in e.value for e in at.error)  # the inconsistency is shown
+    assert [b.label for b in at.get("download_button")] == ["下载 Markdown", "下载 DOCX"]
+    assert any("〔产业集群区域品牌建设试点实施指南 三、（五）〕" in m.value for m in at.markdown)
+    # a form without 单位: a Chinese message naming the field, nothing crashes
+    at.text_input(key="r_unit").set_value("")
+    next(b for b in at.button if b.label == "生成草稿").click().run()
+    assert any("「单位」" in e.value for e in at.error)

@@ -8,5 +8,6 @@ st.set_page_config(page_title="区域品牌培育问答助手", page_icon="📘"
 nav = st.navigation([
     st.Page("chat.py", title="问答", icon="💬", default=True),
     st.Page("browse.py", title="条款浏览", icon="📖", url_path="browse"),
+    st.Page("report.py", title="试点文稿起草", icon="📝", url_path="report"),
 ])
 nav.run()

@@ -16,6 +16,7 @@ from assistant.api.routes import (
     documents_router,
     feedback_router,
     health_router,
+    reports_router,
     search_router,
     vocab_router,
 )
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
     app.state.chat = chat
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     errors.install(app)
-    for r in (search_router, ask_router, documents_router, vocab_router, feedback_router, health_router):
+    for r in (search_router, ask_router, documents_router, vocab_router, feedback_router, reports_router,
+              health_router):
         app.include_router(r)
     if settings.cors_origin_list:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.reports.form import FormError
 from assistant.errors import (
     AssistantError,
     IndexMismatchError,
@@ -24,6 +25,7 @@ STATUS = [
     (UnknownClauseError, 404, "unknown_clause"),
     (UnknownDocumentError, 404, "unknown_document"),
     (InvalidQueryError, 422, "invalid_request"),
+    (FormError, 422, "invalid_form"),
     (IndexNotFoundError, 503, "index_not_ready"),
     (IndexMismatchError, 503, "index_not_ready"),
     (AssistantError, 400, "bad_request"),

@@ -23,6 +23,8 @@ from assistant.api.schemas import (
     ErrorResponse,
     FeedbackRequest,
     FeedbackResponse,
+    ReportRequest,
+    ReportResponse,
     SearchHit,
     SearchRequest,
     SearchResponse,
@@ -44,6 +46,7 @@ ask_router = APIRouter(prefix="/v1", tags=["问答 ask"])
 documents_router = APIRouter(prefix="/v1", tags=["文件与条款 documents"])
 vocab_router = APIRouter(prefix="/v1", tags=["词表 vocabularies"])
 feedback_router = APIRouter(prefix="/v1", tags=["反馈 feedback"])
+reports_router = APIRouter(prefix="/v1", tags=["试点文稿 reports"])
 health_router = APIRouter(tags=["运行状态 health"])
 
 
@@ -203,6 +206,51 @@ async def feedback(body: FeedbackRequest, request: Request, chat: Chat, _: Calle
                              "request_id": getattr(request.state, "request_id", "")}, status_code=404)
     fid = await run_in_threadpool(chat.store.add_feedback, body.session_id, body.turn, body.rating, body.comment)
     return FeedbackResponse(id=fid)
+
+
+# --- report drafting ---------------------------------------------------------------------
+
+def _draft(body: ReportRequest, chat):
+    from assistant.reports.draft import Drafter
+    from assistant.reports.form import parse_form
+
+    corpus = chat.index.corpus
+    return Drafter(corpus).draft(body.type, parse_form(body.form, corpus))
+
+
+@reports_router.get("/reports/fields", responses=ERRORS, summary="表单可填栏目（状态选项、指标、说明、典型经验六部分）")
+async def report_fields(chat: Chat, _: Caller):
+    from assistant.reports.form import form_fields
+
+    return form_fields(chat.index.corpus)
+
+
+@reports_router.post("/reports/draft", response_model=ReportResponse, responses=ERRORS,
+                     summary="起草试点文稿（JSON）")
+async def report_draft(body: ReportRequest, chat: Chat, _: Caller):
+    from assistant.reports.export import to_dict, to_markdown
+
+    draft = await run_in_threadpool(_draft, body, chat)
+    d = to_dict(draft)
+    return ReportResponse(type=draft.kind, title=draft.title, unit=draft.unit, markdown=to_markdown(draft, False),
+                          checks=d["checks"], citations=d["citations"], blocks=d["blocks"])
+
+
+@reports_router.post("/reports/draft.docx", responses={**ERRORS, 200: {
+    "content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}},
+    "description": "DOCX 文件"}}, summary="起草试点文稿（下载 DOCX）")
+async def report_draft_docx(body: ReportRequest, chat: Chat, _: Caller):
+    from urllib.parse import quote
+
+    from fastapi.responses import Response
+
+    from assistant.reports.export import to_docx
+
+    draft = await run_in_threadpool(_draft, body, chat)
+    data = await run_in_threadpool(to_docx, draft)
+    name = quote(f"{draft.title}.docx")
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
 
 # --- health -----------------------------------------------------------------------------

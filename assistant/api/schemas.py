@@ -159,3 +159,29 @@ class ErrorResponse(BaseModel):
     request_id: str = ""
     valid: list[str] | None = None
     near: list[str] | None = None
+
+
+class ReportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"type": "summary", "form": {"单位": "示例市陶瓷产业集群区域品牌建设试点工作领导小组办公室",
+                                                  "主导产业": "日用陶瓷", "状态": {"区域品牌集体商标": "正在申请"},
+                                                  "说明": {"四、": "成立陶瓷产业联盟作为区域品牌管理机构。"}}}]})
+    type: Literal["summary", "experience", "application"] = Field(
+        ..., description="summary = 试点工作总结报告；experience = 典型经验；application = 评价申请书")
+    form: dict = Field(..., description="表单：单位、主导产业、状态、指标、说明、典型经验、申请表（见 docs/sample_form.toml）")
+
+
+class ReportCheck(BaseModel):
+    level: Literal["ok", "warning", "error"]
+    field: str
+    message: str
+
+
+class ReportResponse(BaseModel):
+    type: str
+    title: str
+    unit: str
+    markdown: str = Field(..., description="草稿正文（Markdown，含引用）")
+    checks: list[ReportCheck]
+    citations: list[CitationOut]
+    blocks: list[dict] = Field(default_factory=list, description="结构化草稿：标题、要求、评分、可引用条款、内容")

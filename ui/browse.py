@@ -96,10 +96,15 @@ with tab_matrix:
                 if r in counts.index and p in counts.columns:
                     counts.loc[r, p] += 1
     st.caption("行：角色；列：阶段；单元格：同时标注该角色与该阶段的条款单元数（全部文件）。")
-    st.dataframe(counts, width="stretch")
+    event = st.dataframe(counts, width="stretch", on_select="rerun", selection_mode="single-cell", key="matrix")
+    picked = event.selection.cells if event is not None and hasattr(event, "selection") else []
+    st.caption("点选单元格即可列出对应条款；也可在下方选择角色与阶段。")
     c1, c2 = st.columns(2)
     r_sel = c1.selectbox("角色", roles, key="m_role")
     p_sel = c2.selectbox("阶段", phases, key="m_phase")
+    if picked:
+        row, col = picked[0]
+        r_sel, p_sel = roles[row], col
     cell = [u for u in everything if r_sel in u["roles"] and p_sel in u["phases"]]
     st.markdown(f"**{r_sel} × {p_sel}：{len(cell)} 个单元**")
     for u in cell[:200]:

@@ -9,7 +9,7 @@ import re
 
 import streamlit as st
 
-from common import backend, doc_names, highlight, strength_badge, vocab  # noqa: E402
+from common import backend, clause_full_text, doc_names, highlight, strength_badge, vocab  # noqa: E402
 
 from assistant.errors import AssistantError  # noqa: E402
 
@@ -85,7 +85,11 @@ def render_answer(msg: dict, idx: int) -> None:
                 strength_badge(c["strength"])
             with cols[1]:
                 st.markdown(f"**{c['doc_code'] or c['doc_title']}**《{c['doc_title']}》 条款 **{c['clause']}**")
-            st.markdown(highlight(c["quote"], c["quote"]), unsafe_allow_html=True)
+            try:
+                context = clause_full_text(c["doc_id"], c["clause"])
+            except AssistantError:
+                context = c["quote"]
+            st.markdown(highlight(context, c["quote"]), unsafe_allow_html=True)
             st.page_link("browse.py", label="在条款浏览中查看", icon="📖",
                          query_params={"doc": c["doc_id"], "label": c["clause"]})
     with st.expander("复制答复（纯文本，含引用）"):

@@ -47,3 +47,9 @@ def highlight(full_text: str, quote: str) -> str:
 def strength_badge(strength: str) -> None:
     label, color = STRENGTH_BADGE.get(strength, ("陈述", "gray"))
     st.badge(label, color=color)
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def clause_full_text(doc_id: str, label: str) -> str:
+    """The cited unit with its items, to show the quote in its context."""
+    return backend().clause(doc_id, label)["full_text"]

@@ -184,8 +184,7 @@ class AnswerComposer:
             if unit.uid not in seen and unit.text and unit.kind != "reference":
                 seen.add(unit.uid)
                 uniq.append((unit, note))
-        rank = {k: i for i, (k, _) in enumerate(STRENGTH_GROUPS)}
-        points = sorted(uniq[:MAX_POINTS], key=lambda p: rank[p[0].strength])
+        points = _ordered(uniq[:MAX_POINTS], qa.roles)
         cited_docs = list(dict.fromkeys(u.doc_id for u, _ in points))
         related_units = list(phase_related)
         for h in hits:
@@ -290,16 +289,23 @@ class AnswerComposer:
             lead += "，针对" + "、".join(qa.roles + qa.phases)
         lines = [lead_text or lead + "，相关规定如下："]
         n = 0
-        for strength, heading in STRENGTH_GROUPS:
-            group = [(u, note) for u, note in points if u.strength == strength]
-            if not group:
+        roles = set(qa.roles)
+        for role_group in (0, 1):
+            members = [(u, note) for u, note in points if _role_group(u, roles) == role_group]
+            if not members:
                 continue
-            lines.append(f"\n{heading}")
-            for u, note in group:
-                n += 1
-                quote = (u.text or u.title or "").replace("\n", " ")
-                mark = f"（{note}）" if note else ""
-                lines.append(f"{n}. {quote}{mark}{self.citation(u).cite}")
+            if roles:
+                lines.append("\n【" + ("、".join(qa.roles) + "相关" if role_group == 0 else "其他相关规定") + "】")
+            for strength, heading in STRENGTH_GROUPS:
+                group = [(u, note) for u, note in members if u.strength == strength]
+                if not group:
+                    continue
+                lines.append(f"\n{heading}")
+                for u, note in group:
+                    n += 1
+                    quote = (u.text or u.title or "").replace("\n", " ")
+                    mark = f"（{note}）" if note else ""
+                    lines.append(f"{n}. {quote}{mark}{self.citation(u).cite}")
         if related:
             lines.append("\n相关条款：")
             for c in related:
@@ -324,9 +330,23 @@ class AnswerComposer:
         """"第二条具体怎么做": the unit with everything under it."""
         doc = self.corpus.doc(unit.doc_id)
         points = [(unit, "")] + [(c, "") for c in doc.descendants(unit)][: MAX_POINTS - 1]
-        rank = {k: i for i, (k, _) in enumerate(STRENGTH_GROUPS)}
-        points = sorted([(u, n) for u, n in points if u.text], key=lambda p: rank[p[0].strength])
+        points = _ordered([(u, n) for u, n in points if u.text], [])
         citations, _ = validate_citations(self.corpus, [self.citation(u) for u, _ in points])
         qa = QueryAnalysis(text=question)
         return Answer(question=question, answer=self._render(qa, points, []), supported=bool(citations),
                       citations=citations, doc_ids=[unit.doc_id])
+
+
+_STRENGTH_RANK = {k: i for i, (k, _) in enumerate(STRENGTH_GROUPS)}
+
+
+def _role_group(u: Clause, roles: set[str]) -> int:
+    """0: the unit names or is owned by a role the question is about; 1: the rest."""
+    return 0 if not roles or set(u.roles) & roles else 1
+
+
+def _ordered(points: list[tuple[Clause, str]], roles: list[str]) -> list[tuple[Clause, str]]:
+    """The order the answer shows its points in (role group, then strength), so that
+    "第N条" in a follow-up means the N-th point the user saw."""
+    r = set(roles)
+    return sorted(points, key=lambda p: (_role_group(p[0], r), _STRENGTH_RANK[p[0].strength]))

@@ -96,6 +96,29 @@ def cmd_clause(args: argparse.Namespace) -> int:
 
 # --- index / search / eval -----------------------------------------------------
 
+def _run_batch(path: str, noun: str, handle: Callable[[dict], dict]) -> int:
+    """JSONL in, one JSON line out per input line; a bad line gets an error line, the rest go on."""
+    from assistant.errors import InvalidQueryError
+
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError as exc:
+        print(f"错误：无法读取 {path}：{exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            out = {"id": item.get("id", n), **handle(item)}
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+            out = {"id": n, "error": f"第 {n} 行不是合法的{noun}（需要 JSON，含 query 字段）"}
+        except InvalidQueryError as exc:
+            out = {"id": n, "error": exc.message}
+        print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -146,28 +169,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     index = open_index(settings)
     retriever = make_retriever(index, settings)
     if args.queries:
-        from assistant.errors import InvalidQueryError
-
-        try:
-            lines = open(args.queries, encoding="utf-8").read().splitlines()
-        except OSError as exc:
-            print(f"错误：无法读取 {args.queries}：{exc.strerror}", file=sys.stderr)
-            return EXIT_USAGE
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                hits = retriever.search(item["query"], _filters_from(args, item.get("filters") or {}),
-                                        top_k=args.top_k)
-                print(json.dumps({"id": item.get("id", n), "hits": [_hit_json(h) for h in hits]},
-                                 ensure_ascii=False))
-            except (json.JSONDecodeError, KeyError, TypeError):
-                print(json.dumps({"id": n, "error": f"第 {n} 行不是合法的查询（需要 JSON，含 query 字段）"},
-                                 ensure_ascii=False))
-            except InvalidQueryError as exc:
-                print(json.dumps({"id": n, "error": exc.message}, ensure_ascii=False))
-        return 0
+        return _run_batch(args.queries, "查询", lambda item: {"hits": [_hit_json(h) for h in retriever.search(
+            item["query"], _filters_from(args, item.get("filters") or {}), top_k=args.top_k)]})
     hits = retriever.search(args.query, _filters_from(args), top_k=args.top_k)
     if args.json:
         _print_json({"query": args.query, "hits": [_hit_json(h) for h in hits]})
@@ -254,29 +257,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     chat = make_chat(get_settings())
     if args.queries:
-        try:
-            lines = open(args.queries, encoding="utf-8").read().splitlines()
-        except OSError as exc:
-            print(f"错误：无法读取 {args.queries}：{exc.strerror}", file=sys.stderr)
-            return EXIT_USAGE
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                f = item.get("filters") or {}
-                answer, sid, turn = chat.ask(item["query"] if "query" in item else item["question"],
-                                             role=item.get("role") or (f.get("roles") or [None])[0],
-                                             phase=item.get("phase") or (f.get("phases") or [None])[0],
-                                             doc_ids=item.get("doc_ids") or f.get("doc_ids"),
-                                             session_id=item.get("session_id"))
-                print(json.dumps({"id": item.get("id", n), **_answer_json(answer, sid, turn)}, ensure_ascii=False))
-            except (json.JSONDecodeError, KeyError, TypeError):
-                print(json.dumps({"id": n, "error": f"第 {n} 行不是合法的提问（需要 JSON，含 query 字段）"},
-                                 ensure_ascii=False))
-            except InvalidQueryError as exc:
-                print(json.dumps({"id": n, "error": exc.message}, ensure_ascii=False))
-        return 0
+        def one(item: dict) -> dict:
+            f = item.get("filters") or {}
+            answer, sid, turn = chat.ask(item["query"] if "query" in item else item["question"],
+                                         role=item.get("role") or (f.get("roles") or [None])[0],
+                                         phase=item.get("phase") or (f.get("phases") or [None])[0],
+                                         doc_ids=item.get("doc_ids") or f.get("doc_ids"),
+                                         session_id=item.get("session_id"))
+            return _answer_json(answer, sid, turn)
+
+        return _run_batch(args.queries, "提问", one)
     answer, sid, turn = chat.ask(args.question, role=args.role, phase=args.phase, doc_ids=args.doc,
                                  session_id=args.session)
     if args.json:

@@ -152,3 +152,19 @@ def test_llm_error_or_timeout_falls_back(tiny, stub_llm, status, delay):
 
 def test_unconfigured_llm_means_no_network(chat):
     assert chat.phraser is None
+
+
+def test_cli_ask_batch_one_answer_per_line(tiny, tmp_path, monkeypatch, capsys):
+    import json
+
+    import assistant.cli as cli
+
+    corpus, settings, embed = tiny
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr("assistant.service.make_embedding", lambda s: embed)
+    q = tmp_path / "q.jsonl"
+    q.write_text('{"id": "a", "query": "国际化战略"}\n{"id": "b", "query": "  "}\n[1, 2]\n', encoding="utf-8")
+    assert cli.main(["ask", "--queries", str(q), "--json"]) == 0
+    out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert out[0]["id"] == "a" and out[0]["supported"] and out[0]["citations"][0]["clause"] == "3.1"
+    assert "不能为空" in out[1]["error"] and "不是合法" in out[2]["error"]

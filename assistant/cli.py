@@ -249,7 +249,6 @@ def _answer_json(answer, session_id: str, turn: int) -> dict:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.errors import InvalidQueryError
     from assistant.service import make_chat
 
     if not args.queries and not args.question:

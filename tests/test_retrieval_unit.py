@@ -11,7 +11,6 @@ from assistant.corpus.store import load_corpus
 from assistant.errors import IndexMismatchError, InvalidQueryError
 from assistant.index.store import build_index, check_meta, load_index
 from assistant.retrieval.retriever import HybridClauseRetriever, SearchFilters, chroma_where, matches
-from assistant.settings import Settings
 
 def test_bm25_finds_clause_and_groups_matching_items(tiny):
     corpus, settings, embed = tiny

@@ -78,7 +78,7 @@ def render_answer(msg: dict, idx: int) -> None:
     cites = [c for c in ans["citations"] if not msg.get("strengths") or c["strength"] in msg["strengths"]]
     if msg.get("strengths") and len(cites) < len(ans["citations"]):
         st.caption(f"按强度筛选后显示 {len(cites)} / {len(ans['citations'])} 条引用。")
-    for k, c in enumerate(cites):
+    for c in cites:
         with st.expander(f"{c['cite']}  {c['heading_path'] or c['doc_title']}", expanded=False):
             cols = st.columns([1, 6])
             with cols[0]:

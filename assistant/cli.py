@@ -76,7 +76,7 @@ def cmd_clause(args: argparse.Namespace) -> int:
         return 0
     from assistant.corpus.model import STRENGTH_ZH
 
-    print(f"〔{doc.spec.cite_name} {unit.label}〕 {unit.title or ''}".rstrip())
+    print(f"{doc.spec.cite(unit.label)} {unit.title or ''}".rstrip())
     if unit.heading_path:
         print(f"位置：{unit.heading_path}")
     print(f"类型：{unit.kind}  强度：{STRENGTH_ZH[unit.strength]}"

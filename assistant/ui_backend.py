@@ -48,7 +48,7 @@ class LocalBackend:
     def clause(self, doc_id: str, label: str) -> dict:
         doc = self.corpus.doc(doc_id)
         u = doc.find(label)
-        return {**_unit_dict(u), "cite": f"〔{doc.spec.cite_name} {u.label}〕", "full_text": doc.full_text(u),
+        return {**_unit_dict(u), "cite": doc.spec.cite(u.label), "full_text": doc.full_text(u),
                 "children_units": [_unit_dict(c) for c in doc.children(u)]}
 
     def roles(self) -> list[dict]:

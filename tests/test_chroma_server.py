@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, free_port
 
 from assistant.api.app import create_app
 from assistant.index.embeddings import USEEmbedding
@@ -24,15 +23,9 @@ from assistant.settings import Settings
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-data")
     exe = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen([str(exe), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],

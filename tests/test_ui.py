@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import CORPUS, ROOT, free_port
 
 pytestmark = pytest.mark.integration
 UI = ROOT / "ui"
@@ -118,12 +117,6 @@ def test_clause_browser_and_role_phase_matrix(ui_env):
     assert any("行业社会组织 × 初创构建期" in m.value for m in at.markdown)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_real_browser_asks_and_sees_the_citation(ui_env):
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver:
@@ -134,7 +127,7 @@ def test_real_browser_asks_and_sees_the_citation(ui_env):
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "streamlit"), "run", str(UI / "app.py"), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],

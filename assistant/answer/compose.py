@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answer.models import STRENGTH_GROUPS, Answer, Citation
-from assistant.answer.validate import validate_citations
+from assistant.answer.validate import citation_for, validate_citations
 from assistant.corpus.model import STRENGTH_ZH, Clause
 from assistant.corpus.store import Corpus
 from assistant.index.store import ClauseIndex
@@ -116,11 +116,8 @@ class AnswerComposer:
         return doc.full_text(doc.by_label[h.label])
 
     # -- citations -----------------------------------------------------------------
-    def citation(self, unit: Clause, quote: str | None = None) -> Citation:
-        spec = self.corpus.doc(unit.doc_id).spec
-        return Citation(doc_id=unit.doc_id, doc_code=spec.code, doc_title=spec.title, label=unit.label,
-                        quote=quote if quote is not None else (unit.text or unit.title or ""),
-                        strength=unit.strength, heading_path=unit.heading_path)
+    def citation(self, unit: Clause) -> Citation:
+        return citation_for(self.corpus, unit)
 
     # -- composing -------------------------------------------------------------------
     def answer(self, question: str, filters: SearchFilters | None = None, top_k: int = 10) -> Answer:
@@ -234,8 +231,7 @@ class AnswerComposer:
         for u in self.corpus.units():
             if u.kind != "term" or not u.title:
                 continue
-            m = re.match(r"[\u4e00-\u9fff“”]+", u.title)
-            name = m.group(0) if m else u.title
+            name = self._term_name(u)
             if name and name in question and (best is None or len(name) > len(self._term_name(best))):
                 best = u
         return best

@@ -65,7 +65,3 @@ class Answer:
             "doc_ids": self.doc_ids,
             "notes": self.notes,
         }
-
-    def plain_text(self) -> str:
-        """Answer and citations as plain text, ready to paste into a document."""
-        return self.answer

@@ -7,8 +7,16 @@ its quote is verbatim in that unit (its own text, or its text with its items).
 from __future__ import annotations
 
 from assistant.answer.models import Citation
+from assistant.corpus.model import Clause
 from assistant.corpus.store import Corpus
 from assistant.errors import AssistantError
+
+
+def citation_for(corpus: Corpus, unit: Clause) -> Citation:
+    """The citation of a unit, quoting its own text (or its title when it has no text)."""
+    spec = corpus.doc(unit.doc_id).spec
+    return Citation(doc_id=unit.doc_id, doc_code=spec.code, doc_title=spec.title, label=unit.label,
+                    quote=unit.text or unit.title or "", strength=unit.strength, heading_path=unit.heading_path)
 
 
 def check_citation(corpus: Corpus, c: Citation) -> str | None:

@@ -57,7 +57,7 @@ def _validation_message(errors: list[dict]) -> str:
             return "请求体不是合法的 JSON。"
         if t == "missing":
             parts.append(f"缺少字段「{field}」")
-        elif t in ("string_too_short", "value_error") and "blank" in str(e.get("msg", "")) or t == "string_too_short":
+        elif t == "string_too_short" or (t == "value_error" and "blank" in str(e.get("msg", ""))):
             parts.append(f"「{field}」不能为空")
         elif t in ("string_too_long", "too_long"):
             parts.append(f"「{field}」过长")

@@ -177,7 +177,7 @@ async def clauses(doc_id: str, chat: Chat, _: Caller,
     if label is None or not label.strip():
         return [_clause_out(u) for u in doc.units]
     unit = doc.find(label)
-    return ClauseDetail(**_clause_out(unit).model_dump(), cite=f"〔{doc.spec.cite_name} {unit.label}〕",
+    return ClauseDetail(**_clause_out(unit).model_dump(), cite=doc.spec.cite(unit.label),
                         full_text=doc.full_text(unit), children_units=[_clause_out(c) for c in doc.children(unit)])
 
 

@@ -12,7 +12,6 @@ RE_NTH = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(条
 RE_OTHER_DOCS = re.compile(r"(其他|其它|别的)(文件|标准|文件里|文件中|规定)|还有(哪些|什么|别的)文件")
 RE_STRENGTH = re.compile(r"强制|必须|硬性|一定要|可选")
 RE_THIS = re.compile(r"这一?(条|项|款|点)|该(条|项|款)|上面|上述|刚才")
-RE_CARRY = re.compile(r"^(那|那么|那如果是|如果是)?(.{1,16}?)(呢|怎么样|怎么办|又如何)?[？?。！!]*$")
 
 
 @dataclass

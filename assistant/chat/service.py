@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from assistant.answer.compose import AnswerComposer
 from assistant.answer.models import Answer
 from assistant.chat.followup import resolve
@@ -45,8 +47,6 @@ class ChatService:
             raise InvalidQueryError(f"未知的阶段：{phase}。可选值：{'、'.join(vocab.phase_ids)}")
         filters = SearchFilters(doc_ids=list(doc_ids or []))
         filters.validate(self.index)
-        import uuid
-
         new_session = not session_id
         session_id = session_id or uuid.uuid4().hex  # start_turn creates the session row
         prev = None if new_session else self.store.last_answered(session_id)

@@ -35,6 +35,10 @@ class DocumentSpec:
         """How the document is named in a citation: its code, else its title."""
         return self.code or self.title
 
+    def cite(self, label: str) -> str:
+        """〔T/GXAS 1220—2026 6.4.4 b)〕: the reference a person pastes into a document."""
+        return f"〔{self.cite_name} {label}〕"
+
 
 def load_manifest(corpus_dir: Path) -> list[DocumentSpec]:
     path = corpus_dir / "manifest.toml"

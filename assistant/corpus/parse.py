@@ -139,7 +139,6 @@ class _Builder:
         self.cur: Clause | None = None  # receives continuation lines
         self.block: Clause | None = None  # clause-level unit (items/notes attach here)
         self.item: Clause | None = None  # lettered item (sub-items attach here)
-        self._last_line_text: str = ""
 
     def new(self, label: str, kind: str, parent: Clause | None, line: Line,
             title: str | None = None, text: str = "", inferred: bool = False) -> Clause:
@@ -163,7 +162,6 @@ class _Builder:
         self.units.append(unit)
         self.by_label[label] = unit
         self.cur = unit
-        self._last_line_text = text or (title or "")
         return unit
 
     def append(self, unit: Clause, line: Line, text: str | None = None) -> None:

@@ -37,7 +37,6 @@ def detect_strength(text: str) -> str | None:
     masked = text
     for w in _NOT_MODAL:
         masked = masked.replace(w, "＿" * len(w))
-    # skip a leading "注：" marker
     for m in _MODAL_RE.finditer(masked):
         before = masked[: m.start()]
         segments = _SEGMENT_RE.split(before)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.answer.models import Citation
-from assistant.answer.validate import validate_citations
+from assistant.answer.validate import citation_for, validate_citations
 from assistant.corpus.model import Clause
 from assistant.corpus.store import Corpus
 from assistant.errors import AssistantError
@@ -97,10 +97,7 @@ class Drafter:
                 raise AssistantError(f"report_map.toml 引用了不存在的条款：{d} {lab}")
 
     def cite(self, doc_id: str, label: str) -> Citation:
-        doc = self.corpus.doc(doc_id)
-        u = doc.by_label[label]
-        return Citation(doc_id, doc.spec.code, doc.spec.title, label, u.text or u.title or "", u.strength,
-                        u.heading_path)
+        return citation_for(self.corpus, self.corpus.doc(doc_id).by_label[label])
 
     def unit(self, label: str) -> Clause:
         return self.doc.by_label[label]

@@ -201,7 +201,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     index = open_index(settings)
-    gold = load_gold(ROOT / "evals" / "gold", index.corpus)
+    gold_dir = Path(args.gold) if args.gold else ROOT / "evals" / "gold"
+    gold = load_gold(gold_dir, index.corpus)
     report = run_eval(index, gold, args.config or None) if not args.answers_only else {"configs": {}}
     if not args.no_answers:
         import tempfile
@@ -221,8 +222,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     report["index"] = {k: index.meta.get(k) for k in ("embedding", "dimension", "dictionary_sha256")}
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     (out_dir / "latest.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    failures = check_regressions(report, ROOT / "evals" / "regressions.toml")
-    if "answers" in report:
+    report["gold_dir"] = str(gold_dir)
+    # the floors in regressions.toml were measured on evals/gold; a held-out set is reported, not gated
+    gated = gold_dir.resolve() == (ROOT / "evals" / "gold").resolve()
+    failures = check_regressions(report, ROOT / "evals" / "regressions.toml") if gated else []
+    if "answers" in report and gated:
         failures += check_answer_regressions(report["answers"], ROOT / "evals" / "regressions.toml")
     if args.json:
         _print_json({**report, "regressions": failures})
@@ -435,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--config", action="append", help="只评测这些检索配置（可重复）")
     ev.add_argument("--no-answers", action="store_true", help="只评测检索")
     ev.add_argument("--answers-only", action="store_true", help="只评测答复")
+    ev.add_argument("--gold", help="金标准目录（默认 evals/gold；其他目录如 evals/holdout2 只报告、不设门槛）")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
     return p

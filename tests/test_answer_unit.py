@@ -52,6 +52,36 @@ def test_abstains_when_the_corpus_never_mentions_the_topic(chat):
     assert answer.answer.startswith("无依据") and "所得税" in answer.answer
 
 
+def test_a_specialised_word_the_corpus_never_uses_is_a_topic_but_an_everyday_verb_is_not(chat):
+    composer = chat.composer
+    assert composer._specialised("退税") and composer._specialised("抢注")   # rare in general Chinese
+    assert not composer._specialised("交给") and not composer._specialised("加入")  # everyday verbs
+    assert not composer._specialised("交到") and not composer._specialised("填好")  # verb + complement
+    answer, _, _ = chat.ask("国际化战略出口退税怎么办理")
+    assert not answer.supported and "退税" in answer.answer
+    answer, _, _ = chat.ask("国际化战略制定好以后交到哪里")
+    assert answer.supported and any(c.label == "3.1" for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("有多少个行业社会组织制定了行业自律公约", "数量"),        # a count the corpus does not state
+    ("制定国际化战略需要多久", "时限"),                      # a duration
+    ("制定国际化战略需要几个小时", "时限"),
+    ("制定国际化战略的预算是多少", "金额"),                  # an amount of money
+])
+def test_abstains_when_the_question_asks_a_figure_the_evidence_lacks(chat, question, reason):
+    answer, _, _ = chat.ask(question)
+    assert not answer.supported and answer.citations == []
+    assert reason in answer.answer
+
+
+def test_hours_and_minutes_are_durations():
+    from assistant.answer.compose import DURATION_EVIDENCE_RE, DURATION_RE
+
+    assert DURATION_RE.search("舆情发生后几个小时内回应") and DURATION_RE.search("宣传片要多少分钟")
+    assert DURATION_EVIDENCE_RE.search("24小时内回应") and not DURATION_EVIDENCE_RE.search("及时回应")
+
+
 def test_bad_questions_are_clear_errors(chat):
     with pytest.raises(InvalidQueryError, match="不能为空"):
         chat.ask("   ")

@@ -26,14 +26,23 @@ from assistant.retrieval.query import QueryAnalysis, load_thesaurus
 from assistant.retrieval.retriever import Hit, HybridClauseRetriever, SearchFilters
 
 MAX_POINTS = 14
-MONEY_RE = re.compile(r"多少钱|费用|收费|缴费|交.{0,6}费|税率|工资|多少万元|补贴标准|奖励标准|申报费|保证金|押金|使用费"
+MONEY_RE = re.compile(r"多少钱|费用|收费|缴费|交.{0,6}费|税率|工资|多少万元|补贴标准|奖励标准|申报费|保证金|押金|使用费|预算|注册资本|赔偿标准|赔偿金额"
                       r"|多少.{0,6}(资金|补助|补贴|经费|奖金)")
 DATE_RE = re.compile(r"截止日期|截止时间|哪天|几号|几月几日|什么时候截止")
 DATE_EVIDENCE_RE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
 FORM_WORDS_RE = re.compile(r"表|填|选项|指标|栏|格式")
 MONEY_EVIDENCE_RE = re.compile(r"\d+(\.\d+)?\s*(万|亿)?元")
-DURATION_RE = re.compile(r"几天|多少天|几个月|几年|多少年|多长时间|多久|多长")
-DURATION_EVIDENCE_RE = re.compile(r"(\d+|[一二三四五六七八九十两]+)\s*(天|日|个月|月|年|周)|每年|每季度|定期|年度")
+DURATION_RE = re.compile(r"几天|多少天|几个月|几年|多少年|多长时间|多久|多长|多少分钟|几分钟|多少小时|几个?小时")
+DURATION_EVIDENCE_RE = re.compile(r"(\d+|[一二三四五六七八九十两]+)\s*(天|日|个月|月|年|周|分钟|小时)|每年|每季度|定期|年度")
+COUNT_RE = re.compile(r"多少个|多少家|几家|多少项|多少座")
+COUNT_EVIDENCE_RE = re.compile(r"(\d+|[一二三四五六七八九十两百千]+)\s*(个|家|项|座|批|名)")
+# A word the corpus never uses names a topic when jieba tags it a noun, or when it is
+# a specialised word: in jieba's dictionary but rare in general Chinese (退税 68,
+# 抢注 21, 发证 33), unlike everyday verbs (交给 3204, 加入 4855, 获奖 989, 拿到 1464).
+# A verb ending in a resultative or directional complement (填好, 交到, 拿到, 报上去)
+# is everyday grammar, not a topic, however rare the compound.
+SPECIALISED_MAX_FREQ = 200
+COMPLEMENT_ENDINGS = tuple("好到完给上下来去成出掉住")
 YEAR_RE = re.compile(r"(19|20)\d{2}年")
 STRENGTH_Q_RE = re.compile(r"强制|必须|硬性|一定要|是不是.{0,4}要求|是.{0,2}应.{0,2}还是")
 
@@ -90,9 +99,10 @@ class AnswerComposer:
         unknown = tuple(dict.fromkeys(t for t in tokens if not self._known(t)))
         # a compound is unknown only if its own parts are not all known
         unknown = tuple(t for t in unknown if not any(t != u and t in u for u in unknown))
-        # only nouns name a topic; an unknown verb or particle ("交给", "要建") does not
+        # nouns and specialised words name a topic; an everyday verb or a segmentation
+        # fragment ("交给", "要建") does not
         nouns = self.index.tokenizer.nouns(qa.text)
-        unknown = tuple(t for t in unknown if any(t in n for n in nouns))
+        unknown = tuple(t for t in unknown if any(t in n for n in nouns) or self._specialised(t))
         if unknown:
             return Evidence(False, "unknown-terms", unknown)
         evidence = " ".join(self._hit_text(h) for h in hits[:3])
@@ -100,6 +110,8 @@ class AnswerComposer:
             return Evidence(False, "no-amount")
         if DURATION_RE.search(qa.text) and not DURATION_EVIDENCE_RE.search(evidence):
             return Evidence(False, "no-duration")
+        if COUNT_RE.search(qa.text) and not COUNT_EVIDENCE_RE.search(evidence):
+            return Evidence(False, "no-count")
         if DATE_RE.search(qa.text) and not DATE_EVIDENCE_RE.search(evidence):
             return Evidence(False, "no-date")
         if hits[0].kind == "table-row" and not FORM_WORDS_RE.search(qa.text):
@@ -110,6 +122,10 @@ class AnswerComposer:
         if hits[0].label.startswith("参考文献 [") and "引用" not in qa.text and "参考" not in qa.text:
             return Evidence(False, "bibliography-only")
         return Evidence(True)
+
+    def _specialised(self, token: str) -> bool:
+        return (0 < self.index.tokenizer.general_frequency(token) < SPECIALISED_MAX_FREQ
+                and not token.endswith(COMPLEMENT_ENDINGS))
 
     def _hit_text(self, h: Hit) -> str:
         doc = self.corpus.doc(h.doc_id)
@@ -137,6 +153,8 @@ class AnswerComposer:
             why = "现有文件没有规定具体金额或收费标准"
         elif ev.reason == "no-duration":
             why = "现有文件没有规定相应的时限或天数"
+        elif ev.reason == "no-count":
+            why = "现有文件没有相应的数量统计"
         elif ev.reason == "no-date":
             why = "现有文件没有规定相应的日期"
         elif ev.reason == "form-field-only":

@@ -93,5 +93,11 @@ class ChineseTokenizer:
         return {w.word.lower() for w in self._pos.cut(text)
                 if w.flag in ("n", "nr", "ns", "nt", "nz", "vn", "eng", "nrt")}
 
+    def general_frequency(self, word: str) -> int:
+        """How common a word is in general Chinese: its count in jieba's dictionary
+        (0 for strings that are not dictionary words, such as segmentation fragments)."""
+        self._jieba.check_initialized()
+        return int(self._jieba.FREQ.get(word, 0) or 0)
+
     def __call__(self, text: str) -> list[str]:
         return self.tokenize(text)

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, validation_alias=AliasChoices("CHROMA_HOST", "BA_CHROMA_HOST"))
     chroma_port: int = Field(8000, validation_alias=AliasChoices("CHROMA_PORT", "BA_CHROMA_PORT"))
 
+    dense_search: Literal["auto", "memory", "chroma"] = Field(
+        "auto", description="Where the query vector is matched: 'memory' = exact search over the vectors "
+        "read from chroma at start-up (fast and exact for a corpus of this size); 'chroma' = ask chroma "
+        "on every query; 'auto' = memory with embedded chroma, chroma with a Chroma server")
+    query_cache_size: int = Field(1024, ge=0, description="Query vectors kept per worker (LRU); 0 = embed every query")
     fusion: Literal["rrf", "weighted"] = Field("weighted", description="How BM25 and dense scores are fused")
     fusion_alpha: float = Field(0.7, ge=0.0, le=1.0, description="Weight of BM25 in the weighted fusion")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1); unset = no LLM")
@@ -71,6 +76,12 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def dense_in_memory(self) -> bool:
+        if self.dense_search == "auto":
+            return self.chroma_host is None
+        return self.dense_search == "memory"
 
     @property
     def sessions_db(self) -> Path:

@@ -104,6 +104,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--query-cache-size", type=int,
+                    help="BA_QUERY_CACHE_SIZE for the server (0 = every request embeds its query)")
+    ap.add_argument("--only", choices=["search", "ask"], help="drive only this endpoint")
     ap.add_argument("--python", action="store_true", help="use the httpx generator even if wrk is installed")
     args = ap.parse_args()
     questions = [json.loads(x)["query"] for p in sorted((ROOT / "evals" / "gold").glob("*.jsonl"))
@@ -111,6 +114,8 @@ def main() -> None:
     port = free_port()
     data = tempfile.mkdtemp(prefix="ba-bench-")
     env = {**os.environ, "BA_OPEN_MODE": "1", "BA_RATE_LIMIT_PER_MINUTE": "0", "BA_DATA_DIR": data}
+    if args.query_cache_size is not None:
+        env["BA_QUERY_CACHE_SIZE"] = str(args.query_cache_size)
     exe = Path(sys.executable).parent / "brand-assistant"
     server = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(args.workers)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -134,14 +139,16 @@ def main() -> None:
                 return drive_wrk(base + path, payloads, args.seconds, args.concurrency)
             return {**asyncio.run(drive(base + path, payloads, args.seconds, args.concurrency)), "tool": "httpx"}
 
-        results = {
-            "search": run("/v1/search", [{"query": q} for q in questions]),
-            "ask": run("/v1/ask", [{"question": q} for q in questions]),
-        }
+        results = {}
+        if args.only in (None, "search"):
+            results["search"] = run("/v1/search", [{"query": q} for q in questions])
+        if args.only in (None, "ask"):
+            results["ask"] = run("/v1/ask", [{"question": q} for q in questions])
     finally:
         server.terminate()
         server.wait(timeout=30)
-    results["config"] = {"workers": args.workers, "concurrency": args.concurrency, "seconds": args.seconds}
+    results["config"] = {"workers": args.workers, "concurrency": args.concurrency, "seconds": args.seconds,
+                         "query_cache_size": env.get("BA_QUERY_CACHE_SIZE", "default")}
     print(json.dumps(results, indent=2, ensure_ascii=False))
 
 

@@ -182,3 +182,29 @@ def test_ui_remote_backend_speaks_the_api(client):
         remote.ask("  ")
     with pytest.raises(BackendError, match="没有条款"):
         remote.clause("tiny", "9.9")
+
+
+def test_concurrent_searches_share_embedding_batches_and_match_sequential_results(tiny):
+    import asyncio
+
+    import httpx
+
+    corpus, settings, embed = tiny
+    settings = settings.model_copy(update={"open_mode": True, "rate_limit_per_minute": 0})
+    index = load_index(corpus, settings, embed, rebuild="never")
+    chat = ChatService(index, HybridClauseRetriever(index, query_cache_size=0), settings)
+    app = create_app(settings, chat=chat)
+    queries = ["国际化战略", "举报违法侵权行为", "诚信合规管控体系", "行业自律公约"] * 5
+
+    async def run():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            together = await asyncio.gather(*(c.post("/v1/search", json={"query": q}) for q in queries))
+            one_by_one = [await c.post("/v1/search", json={"query": q}) for q in queries]
+        return together, one_by_one
+
+    together, one_by_one = asyncio.run(run())
+    assert all(r.status_code == 200 for r in together + one_by_one)
+    for a, b in zip(together, one_by_one):
+        assert [(h["clause"], h["score"]) for h in a.json()["hits"]] == \
+            [(h["clause"], h["score"]) for h in b.json()["hits"]]
+    assert app.state.batcher.batches < 2 * len(queries)  # the concurrent half shared model calls

@@ -59,6 +59,7 @@ def test_two_api_instances_share_one_chroma_server(chroma_server, corpus, tmp_pa
     for settings in (first, second):
         index = load_index(corpus, settings, embed, rebuild="never")
         assert index.vector_store.client.count() == meta["nodes"]
+        assert index.vectors is None  # with a Chroma server every query goes to the server
         with TestClient(create_app(settings, chat=make_chat(settings, index))) as c:
             assert c.get("/readyz").json()["vector_store"] == "chroma-server"
             hits = c.post("/v1/search", json={"query": "品牌出海怎么做", "top_k": 3}).json()["hits"]

@@ -107,3 +107,36 @@ def test_sentence_transformers_backend_loads_a_local_model_offline(tmp_path):
     index = load_index(corpus, settings, embed, rebuild="never")
     hits = HybridClauseRetriever(index, mode="dense").search("NQI one-stop service platform", top_k=3)
     assert len(hits) == 3
+    _batch_equals_single(embed, ["NQI one-stop service platform", "pilot application", "brand"])
+
+
+def _batch_equals_single(embed, queries):
+    import numpy as np
+
+    from assistant.index.embeddings import embed_queries
+
+    batch = np.asarray(embed_queries(embed, queries))
+    single = np.asarray([embed.get_query_embedding(q) for q in queries])
+    assert batch.shape == single.shape and np.abs(batch - single).max() < 1e-4
+
+
+def test_use_embeds_a_batch_of_queries_as_it_embeds_each(real_index):
+    _batch_equals_single(real_index.embed_model, ["申报试点要什么条件？", "品牌出海怎么做", "怎么打假", "红盾品牌的定义"])
+
+
+def test_in_memory_dense_search_agrees_with_chroma(real_index, corpus):
+    """Exact in-memory search against chroma's HNSW on the real vectors: the same top hits."""
+    import dataclasses
+
+    assert real_index.vectors is not None  # the embedded default searches in memory
+    gold = [q for q in load_gold(ROOT / "evals" / "gold", corpus) if q.gold][:40]
+    memory = HybridClauseRetriever(real_index, mode="dense")
+    chroma_index = dataclasses.replace(real_index, vectors=None)
+    via_chroma = HybridClauseRetriever(chroma_index, mode="dense")
+    same_top = 0
+    for q in gold:
+        a = [h.label for h in memory.search(q.query, top_k=5)]
+        b = [h.label for h in via_chroma.search(q.query, top_k=5)]
+        same_top += a[0] == b[0]
+        assert len(set(a) & set(b)) >= 4, q.query
+    assert same_top >= len(gold) - 1

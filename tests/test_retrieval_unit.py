@@ -104,3 +104,95 @@ def test_cli_search_batch_mode_reports_bad_lines_without_stopping(tiny, tmp_path
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert out[0]["id"] == "a" and out[0]["hits"][0]["clause"] == "3.1"
     assert "error" in out[1] and "error" in out[2] and "可选值" in out[2]["error"]
+
+
+class CountingEmbedding(MockEmbedding):
+    """MockEmbedding that counts model calls and the texts in them."""
+
+    calls: list = []
+
+    def _get_query_embedding(self, query):
+        self.calls.append([query])
+        return super()._get_query_embedding(query)
+
+
+def test_dense_search_in_memory_matches_chroma(tiny):
+    corpus, settings, embed = tiny
+    memory = load_index(corpus, settings, embed, rebuild="never")
+    assert settings.dense_in_memory and memory.vectors is not None
+    assert memory.vectors.shape == (len(memory.nodes), 8)
+    via_chroma = load_index(corpus, settings.model_copy(update={"dense_search": "chroma"}), embed, rebuild="never")
+    assert via_chroma.vectors is None
+    f = SearchFilters(roles=["品牌授权企业"])
+    for filters in (None, f):
+        a = HybridClauseRetriever(memory, mode="dense").search("品牌国际化战略", filters)
+        b = HybridClauseRetriever(via_chroma, mode="dense").search("品牌国际化战略", filters)
+        assert [h.label for h in a] == [h.label for h in b]
+        assert [round(h.score, 5) for h in a] == [round(h.score, 5) for h in b]
+
+
+def test_query_vectors_are_cached_and_only_misses_are_embedded(tiny):
+    corpus, settings, _ = tiny
+    embed = CountingEmbedding(embed_dim=8)
+    embed.calls = []
+    index = load_index(corpus, settings, embed, rebuild="never")
+    r = HybridClauseRetriever(index, query_cache_size=2)
+    vs = r.query_vectors(["甲", "乙", "甲"])
+    assert len(vs) == 3 and vs[0] is vs[2]
+    assert sum(len(c) for c in embed.calls) == 2  # 甲 once, 乙 once
+    r.query_vectors(["甲"])
+    assert sum(len(c) for c in embed.calls) == 2  # cached
+    r.query_vectors(["丙"])  # evicts the least recently used (乙)
+    r.query_vectors(["乙"])
+    assert sum(len(c) for c in embed.calls) == 4
+    off = HybridClauseRetriever(index, query_cache_size=0)
+    off.query_vectors(["甲"]), off.query_vectors(["甲"])
+    assert sum(len(c) for c in embed.calls) == 6
+    # a vector handed in is used as is, and gives the same result as embedding inside
+    q = "品牌国际化战略"
+    assert [h.label for h in off.search(q, query_vector=off.query_vectors([off.dense_text(q)])[0])] == \
+        [h.label for h in off.search(q)]
+
+
+def test_batcher_embeds_concurrent_questions_together_and_results_match(tiny):
+    import asyncio
+
+    from assistant.api.batching import QueryVectorBatcher
+
+    corpus, settings, embed = tiny
+    index = load_index(corpus, settings, embed, rebuild="never")
+    r = HybridClauseRetriever(index, query_cache_size=0)
+    questions = ["品牌国际化战略", "举报违法侵权行为", "诚信合规管控体系", "行业自律公约"] * 4
+
+    async def run():
+        batcher = QueryVectorBatcher(r)
+        vectors = await asyncio.gather(*(batcher.vector(q) for q in questions))
+        return batcher, vectors
+
+    batcher, vectors = asyncio.run(run())
+    assert batcher.batches < len(questions)  # concurrent requests shared model calls
+    for q, v in zip(questions, vectors):
+        assert [h.label for h in r.search(q, query_vector=v)] == [h.label for h in r.search(q)]
+    assert asyncio.run(QueryVectorBatcher(HybridClauseRetriever(index, mode="bm25")).vector("品牌")) is None
+
+
+def test_batcher_hands_a_model_error_to_every_waiter(tiny):
+    import asyncio
+
+    from assistant.api.batching import QueryVectorBatcher
+
+    corpus, settings, embed = tiny
+    index = load_index(corpus, settings, embed, rebuild="never")
+    r = HybridClauseRetriever(index, query_cache_size=0)
+
+    def broken(texts):
+        raise RuntimeError("model failed")
+
+    r.query_vectors = broken
+
+    async def run():
+        batcher = QueryVectorBatcher(r)
+        return await asyncio.gather(*(batcher.vector(q) for q in ("甲", "乙")), return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert all(isinstance(x, RuntimeError) for x in results)

@@ -1,4 +1,7 @@
-"""Dependencies: the loaded service (once per worker), API keys and rate limits."""
+"""Dependencies: the loaded service (once per worker), API keys and rate limits.
+
+All are `async def`: they never block, and FastAPI would run a plain `def` dependency
+in its thread pool — a thread hop per dependency per request."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
+from assistant.api.batching import QueryVectorBatcher
 from assistant.chat.service import ChatService
 from assistant.settings import Settings
 
@@ -37,18 +41,18 @@ class RateLimiter:
             return (1.0 - tokens) / self.rate
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_chat(request: Request) -> ChatService:
+async def get_chat(request: Request) -> ChatService:
     chat = getattr(request.app.state, "chat", None)
     if chat is None:
         raise HTTPException(503, "索引尚未加载完成，请稍后重试。")
     return chat
 
 
-def require_key(request: Request,
+async def require_key(request: Request,
                 x_api_key: Annotated[str | None, Header(description="API 密钥 (API key)")] = None) -> str:
     settings: Settings = request.app.state.settings
     keys = settings.api_key_list
@@ -67,6 +71,14 @@ def require_key(request: Request,
     return who
 
 
+async def get_batcher(request: Request, chat: Annotated[ChatService, Depends(get_chat)]) -> QueryVectorBatcher:
+    batcher = getattr(request.app.state, "batcher", None)
+    if batcher is None or batcher.retriever is not chat.retriever:
+        batcher = request.app.state.batcher = QueryVectorBatcher(chat.retriever)
+    return batcher
+
+
 Chat = Annotated[ChatService, Depends(get_chat)]
+Batcher = Annotated[QueryVectorBatcher, Depends(get_batcher)]
 Caller = Annotated[str, Depends(require_key)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]

@@ -139,6 +139,8 @@ class ClauseIndex:
     vector_store: ChromaVectorStore
     embed_model: BaseEmbedding
     meta: dict[str, Any]
+    # unit-normalised node vectors in node order, when dense search runs in memory
+    vectors: np.ndarray | None = None
 
     def node(self, node_id: str) -> TextNode:
         return self.nodes[self.node_pos[node_id]]
@@ -279,7 +281,23 @@ def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild
         corpus=corpus, nodes=nodes, node_pos={n.id_: i for i, n in enumerate(nodes)},
         bm25=bm25, tokenizer=tokenizer, vector_store=_vector_store(collection),
         embed_model=embed, meta=meta,
+        vectors=_read_vectors(collection, nodes) if settings.dense_in_memory else None,
     )
+
+
+def _read_vectors(collection, nodes: list[TextNode]) -> np.ndarray:
+    """The stored vector of every node, in node order, normalised for cosine similarity.
+    Chroma stays the store of record; this copy makes the query an exact dot product."""
+    ids = [n.id_ for n in nodes]
+    got = collection.get(ids=ids, include=["embeddings"])
+    by_id = dict(zip(got["ids"], got["embeddings"]))
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise IndexMismatchError(f"向量库缺少 {len(missing)} 个条款的向量。请运行 brand-assistant index 重建。",
+                                 hint="Rebuild with: brand-assistant index")
+    vectors = np.asarray([by_id[i] for i in ids], dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
 
 
 def bm25_scores(index: ClauseIndex, tokens: list[str]) -> np.ndarray:

@@ -7,6 +7,9 @@ and its matching items are one result (the clause, with the items that matched).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +25,7 @@ from llama_index.core.vector_stores.types import (
 
 from assistant.corpus.model import STRENGTHS
 from assistant.errors import InvalidQueryError
+from assistant.index.embeddings import embed_queries
 from assistant.index.store import ClauseIndex, bm25_scores
 from assistant.retrieval.query import QueryAnalysis, QueryAnalyzer, load_thesaurus
 
@@ -107,6 +111,31 @@ def matches(metadata: dict[str, Any], filters: MetadataFilters | None) -> bool:
     return any(results) if filters.condition == FilterCondition.OR else all(results)
 
 
+class VectorCache:
+    """A small thread-safe LRU of query vectors (size 0 = off)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            v = self._data.get(key)
+            if v is not None:
+                self._data.move_to_end(key)
+            return v
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
 @dataclass
 class Hit:
     doc_id: str
@@ -135,7 +164,8 @@ class HybridClauseRetriever(BaseRetriever):
                  top_k: int = 10, candidates: int = 50, understanding: bool = True,
                  role_boost: float = 0.25, owner_boost: float = 0.6, phase_boost: float = 0.35,
                  doc_boost: float = 0.2, term_boost: float = 0.5,
-                 filters: SearchFilters | None = None, rrf_k: int = 60) -> None:
+                 filters: SearchFilters | None = None, rrf_k: int = 60,
+                 query_cache_size: int = 1024) -> None:
         super().__init__()
         self.index = index
         self.mode = mode
@@ -148,6 +178,9 @@ class HybridClauseRetriever(BaseRetriever):
         self.phase_boost, self.doc_boost, self.term_boost = phase_boost, doc_boost, term_boost
         self.filters = filters or SearchFilters()
         self.rrf_k = rrf_k
+        # the same question text always gets the same vector: portals and follow-ups repeat
+        # questions, and embedding is most of the CPU of a search
+        self._vectors = VectorCache(query_cache_size)
         corpus = index.corpus
         self.analyzer = QueryAnalyzer(corpus.vocab, load_thesaurus(corpus.root / "vocab" / "thesaurus.toml"))
 
@@ -163,13 +196,47 @@ class HybridClauseRetriever(BaseRetriever):
         return out
 
     # -- scoring ----------------------------------------------------------------
-    def _dense(self, question: str, mf: MetadataFilters | None, k: int) -> dict[int, float]:
-        """Cosine similarity of the top-k nodes. Queries the chroma collection behind the
-        llama-index ChromaVectorStore for ids and distances only: rebuilding full nodes
-        from stored metadata would triple the latency and we already hold the nodes."""
-        emb = self.index.embed_model.get_query_embedding(question)
+    def dense_text(self, question: str) -> str:
+        """The text whose vector the dense side matches (the analysed question)."""
+        return self.analyzer.analyze(question).text
+
+    def cached_vector(self, text: str) -> np.ndarray | None:
+        return self._vectors.get(text)
+
+    def query_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """Unit-normalised vectors for dense texts; the uncached ones in one model call."""
+        found = {t: self._vectors.get(t) for t in texts}
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            for t, v in zip(missing, embed_queries(self.index.embed_model, missing)):
+                q = np.asarray(v, dtype=np.float32)
+                q = q / (np.linalg.norm(q) or 1.0)
+                q.flags.writeable = False
+                self._vectors.put(t, q)
+                found[t] = q
+        return [found[t] for t in texts]
+
+    def _dense(self, question: str, mask: np.ndarray | None, mf: MetadataFilters | None,
+               k: int, query_vector: np.ndarray | None = None) -> dict[int, float]:
+        """Cosine similarity of the top-k nodes.
+
+        In memory (the default with embedded chroma): an exact dot product against the
+        vectors read from chroma at start-up. Otherwise the chroma collection behind the
+        llama-index ChromaVectorStore is asked for ids and distances only: rebuilding
+        full nodes from stored metadata would triple the latency and we hold the nodes."""
+        q = query_vector if query_vector is not None else self.query_vectors([question])[0]
+        vectors = self.index.vectors
+        if vectors is not None:
+            sims = vectors @ q
+            if mask is not None:
+                sims = np.where(mask, sims, -np.inf)
+            k = min(k, int(np.isfinite(sims).sum()))
+            if k <= 0:
+                return {}
+            top = np.argpartition(-sims, k - 1)[:k]
+            return {int(i): float(sims[i]) for i in top}
         res = self.index.vector_store.client.query(
-            query_embeddings=[emb], n_results=k, where=chroma_where(mf) if mf else None,
+            query_embeddings=[q.tolist()], n_results=k, where=chroma_where(mf) if mf else None,
             include=["distances"])
         out: dict[int, float] = {}
         for node_id, dist in zip(res["ids"][0], res["distances"][0]):
@@ -186,8 +253,10 @@ class HybridClauseRetriever(BaseRetriever):
         top = np.argsort(-scores)[:k]
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 
-    def scored(self, question: str, filters: SearchFilters | None = None) -> tuple[list[tuple[int, float]], QueryAnalysis]:
-        """All candidate nodes with fused (and boosted) scores, best first."""
+    def scored(self, question: str, filters: SearchFilters | None = None,
+               query_vector: np.ndarray | None = None) -> tuple[list[tuple[int, float]], QueryAnalysis]:
+        """All candidate nodes with fused (and boosted) scores, best first. query_vector:
+        the vector of dense_text(question), when the caller embedded it already."""
         filters = filters or self.filters
         filters.validate(self.index)
         mf = filters.to_metadata_filters()
@@ -196,7 +265,7 @@ class HybridClauseRetriever(BaseRetriever):
         if mf is not None:
             mask = np.array([matches(n.metadata, mf) for n in self.index.nodes])
         sparse = self._sparse(qa, mask, self.candidates) if self.mode != "dense" else {}
-        dense = self._dense(qa.text, mf, self.candidates) if self.mode != "bm25" else {}
+        dense = self._dense(qa.text, mask, mf, self.candidates, query_vector) if self.mode != "bm25" else {}
         fused: dict[int, float] = {}
         if self.mode == "bm25":
             fused = dict(sparse)
@@ -234,11 +303,12 @@ class HybridClauseRetriever(BaseRetriever):
         return ranked, qa
 
     # -- results ----------------------------------------------------------------
-    def search(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None) -> list[Hit]:
+    def search(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None,
+               query_vector: np.ndarray | None = None) -> list[Hit]:
         if not question or not question.strip():
             raise InvalidQueryError("问题不能为空。")
         top_k = top_k or self.top_k
-        ranked, _ = self.scored(question, filters)
+        ranked, _ = self.scored(question, filters, query_vector)
         nodes = self.index.nodes
         in_play = {nodes[pos].id_ for pos, _ in ranked}
         hits: dict[str, Hit] = {}
@@ -252,6 +322,10 @@ class HybridClauseRetriever(BaseRetriever):
             head_label = cur["label"]
             key = f"{md['doc_id']}:{head_label}"
             if key not in hits:
+                if len(order) >= top_k:
+                    # ranked is best-first, so the first top_k heads are the result; what
+                    # follows can only add matched items to them
+                    continue
                 head = nodes[self.index.node_pos[key]]
                 hm = head.metadata
                 unit = self.index.corpus.clause(hm["doc_id"], hm["label"])
@@ -263,5 +337,4 @@ class HybridClauseRetriever(BaseRetriever):
             hit.score = max(hit.score, score)
             if md["label"] != hit.label and md["label"] not in hit.matched_children:
                 hit.matched_children.append(md["label"])
-        result = sorted((hits[k] for k in order), key=lambda h: -h.score)
-        return result[:top_k]
+        return sorted((hits[k] for k in order), key=lambda h: -h.score)

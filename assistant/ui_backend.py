@@ -66,10 +66,9 @@ class LocalBackend:
         return form_fields(self.corpus)
 
     def _draft(self, kind: str, form: dict):
-        from assistant.reports.draft import Drafter
         from assistant.reports.form import parse_form
 
-        return Drafter(self.corpus).draft(kind, parse_form(form, self.corpus))
+        return self.chat.drafter.draft(kind, parse_form(form, self.corpus))
 
     def report_draft(self, kind: str, form: dict) -> dict:
         from assistant.reports.export import to_dict, to_markdown

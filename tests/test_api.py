@@ -208,3 +208,5 @@ def test_concurrent_searches_share_embedding_batches_and_match_sequential_result
         assert [(h["clause"], h["score"]) for h in a.json()["hits"]] == \
             [(h["clause"], h["score"]) for h in b.json()["hits"]]
     assert app.state.batcher.batches < 2 * len(queries)  # the concurrent half shared model calls
+    with TestClient(app) as c:
+        assert c.get("/readyz").json()["dense_search"] == "memory"  # the embedded default

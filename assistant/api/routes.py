@@ -215,11 +215,9 @@ async def feedback(body: FeedbackRequest, request: Request, chat: Chat, _: Calle
 # --- report drafting ---------------------------------------------------------------------
 
 def _draft(body: ReportRequest, chat):
-    from assistant.reports.draft import Drafter
     from assistant.reports.form import parse_form
 
-    corpus = chat.index.corpus
-    return Drafter(corpus).draft(body.type, parse_form(body.form, corpus))
+    return chat.drafter.draft(body.type, parse_form(body.form, chat.index.corpus))
 
 
 @reports_router.get("/reports/fields", responses=ERRORS, summary="表单可填栏目（状态选项、指标、说明、典型经验六部分）")
@@ -271,4 +269,5 @@ async def readyz(request: Request):
         return JSONResponse({"ready": False, "detail": "索引尚未加载。"}, status_code=503)
     meta = chat.index.meta
     return {"ready": True, "nodes": len(chat.index.nodes), "embedding": meta.get("embedding"),
-            "vector_store": "chroma-server" if request.app.state.settings.chroma_host else "chroma-embedded"}
+            "vector_store": "chroma-server" if request.app.state.settings.chroma_host else "chroma-embedded",
+            "dense_search": "memory" if chat.index.vectors is not None else "chroma"}

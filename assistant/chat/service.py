@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from assistant.answer.compose import AnswerComposer
@@ -27,6 +28,13 @@ class ChatService:
             from assistant.answer.llm import LLMPhraser
 
             self.phraser = LLMPhraser(settings)
+
+    @functools.cached_property
+    def drafter(self):
+        """The report drafter on the same corpus, built (and its clause map checked) once."""
+        from assistant.reports.draft import Drafter
+
+        return Drafter(self.index.corpus)
 
     def check_question(self, question: str | None) -> str:
         if question is None or not str(question).strip():

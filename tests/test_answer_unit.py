@@ -140,6 +140,19 @@ def test_concurrent_turns_get_unique_numbers_and_none_is_lost(tmp_path):
     assert len({t.question for t in turns}) == 40
 
 
+def test_two_stores_on_one_file_see_each_others_writes_at_once(tmp_path):
+    """Two API workers hold long-lived connections to one file: a turn one of them
+    stores is visible to the other on its next read, and turn numbers never collide."""
+    a, b = SessionStore(tmp_path / "s.sqlite3"), SessionStore(tmp_path / "s.sqlite3")
+    sid = a.new_session()
+    assert b.exists(sid) and b.turns(sid) == []
+    assert a.start_turn(sid, "第一问", {}) == 1
+    assert [t.question for t in b.turns(sid)] == ["第一问"]
+    assert b.start_turn(sid, "第二问", {}) == 2
+    b.finish_turn(sid, 2, {"answer": "好"}, {})
+    assert [(t.turn, t.status) for t in a.turns(sid)] == [(1, "pending"), (2, "answered")]
+
+
 def _llm_chat(tiny, stub, timeout=5.0):
     corpus, settings, embed = tiny
     settings = settings.model_copy(update={"llm_base_url": stub.url, "llm_model": "stub-qwen", "llm_timeout": timeout})

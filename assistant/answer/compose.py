@@ -76,6 +76,8 @@ class AnswerComposer:
         for e in load_thesaurus(vocab_dir / "thesaurus.toml"):
             known.update(e.terms)
         self.known_terms = frozenset(known)
+        # build jieba's POS table now (~0.5 s), not while the first question waits
+        index.tokenizer.nouns("预热")
         self.corpus_text = "\n".join(
             f"{u.title or ''} {u.text}" for u in self.corpus.units()) + "\n".join(
             f"{d.spec.title} {d.spec.code}" for d in self.corpus.documents.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,23 +61,31 @@ class SessionStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        # Writers of one process take turns here rather than in SQLite, whose busy handler
+        # sleeps up to 100 ms between retries: a lock held for a millisecond made the
+        # slowest requests wait a second. Other processes still meet at SQLite's lock.
+        self._write_lock = threading.Lock()
         with self._conn() as c:
             c.execute("PRAGMA journal_mode=WAL")
             c.executescript(SCHEMA)
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        try:
-            yield conn
-        finally:
-            conn.close()
+        """This thread's connection, opened once. Closing a WAL database's last connection
+        checkpoints it and fsyncs, so a connection per call made that cost a per-request
+        one — and under load the slowest requests' tail."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        yield conn
 
     def new_session(self) -> str:
         sid = uuid.uuid4().hex
-        with self._conn() as c:
+        with self._write_lock, self._conn() as c:
             c.execute("INSERT INTO sessions (id, created_at, updated_at) VALUES (?, ?, ?)", (sid, _now(), _now()))
         return sid
 
@@ -86,7 +95,7 @@ class SessionStore:
 
     def start_turn(self, session_id: str, question: str, request: dict) -> int:
         """Store the question (status pending) in one transaction; returns the turn number."""
-        with self._conn() as c:
+        with self._write_lock, self._conn() as c:
             c.execute("BEGIN IMMEDIATE")
             try:
                 if c.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
@@ -104,7 +113,7 @@ class SessionStore:
         return n
 
     def finish_turn(self, session_id: str, turn: int, answer: dict, context: dict, status: str = "answered") -> None:
-        with self._conn() as c:
+        with self._write_lock, self._conn() as c:
             c.execute("UPDATE turns SET answer = ?, context = ?, status = ?, answered_at = ? "
                       "WHERE session_id = ? AND turn = ?",
                       (json.dumps(answer, ensure_ascii=False), json.dumps(context, ensure_ascii=False),
@@ -124,7 +133,7 @@ class SessionStore:
         return None
 
     def add_feedback(self, session_id: str, turn: int, rating: int, comment: str = "") -> int:
-        with self._conn() as c:
+        with self._write_lock, self._conn() as c:
             cur = c.execute("INSERT INTO feedback (session_id, turn, rating, comment, created_at) VALUES (?, ?, ?, ?, ?)",
                             (session_id, turn, rating, comment, _now()))
             return int(cur.lastrowid)

@@ -35,6 +35,13 @@ def test_role_and_phase_question(real_chat):
     assert ("gxas-1220-2026", "6.1.2.2.1") in labels  # the role's standing duties
     assert "常设职责" in answer.answer
     assert any(c.label.startswith("7.") for c in answer.related)  # the phase's own sections
+    # chapter 7 never names the role; the KPI list of 11.1 (every phase) does, but it is
+    # something to evaluate the role by, not its duty in this phase
+    assert ("gxas-1220-2026", "11.1 b) 2)") not in labels
+    assert answer.answer.startswith("现有文件没有单列行业社会组织在成长扩张期的专门要求")
+    # a role the phase chapter does name gets those units, phase-specific ones first
+    firm, _, _ = real_chat.ask("品牌授权企业在成长扩张期要做什么")
+    assert firm.citations[0].label.startswith("7.") and "相关规定如下" in firm.answer
 
 
 def test_pilot_conditions_and_definition_and_figure(real_chat):

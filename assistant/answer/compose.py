@@ -185,8 +185,9 @@ class AnswerComposer:
                 points.append((term, ""))
                 points += [(c, "") for c in self.corpus.doc(term.doc_id).children(term)]
         phase_related: list[Clause] = []
+        phase_specific = True
         if not points and qa.roles and qa.phases:
-            points = self._role_phase_points(qa, filters.doc_ids if filters else [])
+            points, phase_specific = self._role_phase_points(qa, filters.doc_ids if filters else [])
             phase_related = self._phase_sections(qa)
         main_hits: list[Hit] = []
         if not points:
@@ -220,6 +221,10 @@ class AnswerComposer:
             term = points[0][0]
             spec = self.corpus.doc(term.doc_id).spec
             lead = f"「{self._term_name(term)}」在《{spec.title}》" + (f"（{spec.code}）" if spec.code else "") + "中的定义如下："
+        elif not phase_specific and points:
+            role, phase = "、".join(qa.roles), "、".join(qa.phases)
+            lead = (f"现有文件没有单列{role}在{phase}的专门要求。以下是{role}的常设职责（各阶段通用）"
+                    + (f"；{phase}的通用服务见文末“相关条款”" if phase_related else "") + "：")
         text = self._render(qa, points, related, lead)
         return Answer(question=question, answer=text, supported=bool(citations), citations=citations,
                       related=related, roles=qa.roles, phases=qa.phases, doc_ids=cited_docs,
@@ -271,9 +276,19 @@ class AnswerComposer:
                     out += [c for c in doc.children(doc.by_label[label]) if c.title][:6]
         return out
 
-    def _role_phase_points(self, qa: QueryAnalysis, doc_ids: list[str]) -> list[tuple[Clause, str]]:
+    def _cross_phase(self, u: Clause) -> bool:
+        """Tagged with every phase of its scheme (T/GXAS 1220—2026 chapters 5, 10, 11): it
+        holds in all of them and says nothing about one in particular."""
+        vocab = self.corpus.vocab
+        schemes = {p.scheme for p in vocab.phases if p.id in u.phases}
+        return any(set(vocab.phases_of_scheme(s)) <= set(u.phases) for s in schemes)
+
+    def _role_phase_points(self, qa: QueryAnalysis, doc_ids: list[str]) -> tuple[list[tuple[Clause, str]], bool]:
         """Units of the asked phase that name or are owned by the role, then the role's
-        standing duties (its own section, which holds in every phase)."""
+        standing duties (its own section, which holds in every phase). The flag says
+        whether any unit is specific to the phase: a unit that holds in every phase (such
+        as the KPI list of 11.1, which names every role as something to be evaluated) is
+        not an answer to "what does this role do in this phase"."""
         roles, phases = set(qa.roles), set(qa.phases)
         phase_units, standing = [], []
         docs = [d for d in self.corpus.documents.values() if not doc_ids or d.doc_id in doc_ids]
@@ -281,7 +296,8 @@ class AnswerComposer:
             for u in doc.units:
                 # units of the phase that name the role (its own section comes below)
                 if (u.kind in ("clause", "item") and u.text and set(u.phases) & phases
-                        and set(u.roles) & roles and not set(u.owner_roles) & roles):
+                        and set(u.roles) & roles and not set(u.owner_roles) & roles
+                        and not self._cross_phase(u)):
                     phase_units.append((u, ""))
         for doc in docs:
             for (d, label), owners in self.corpus.vocab.owners.items():
@@ -291,7 +307,7 @@ class AnswerComposer:
                 for c in [root, *doc.children(root)]:
                     if c.text and c.kind in ("clause", "item", "chapter"):
                         standing.append((c, "常设职责"))
-        return phase_units[:8] + standing[:8]
+        return phase_units[:8] + standing[:8], bool(phase_units)
 
     def _render(self, qa: QueryAnalysis, points: list[tuple[Clause, str]], related: list[Citation],
                 lead_text: str | None = None) -> str:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import CORPUS, free_port
+from tests.conftest import CORPUS, free_port, wait_for_http
 
 from assistant.api.app import create_app
 from assistant.index.embeddings import USEEmbedding
@@ -31,14 +29,7 @@ def chroma_server(tmp_path_factory):
     proc = subprocess.Popen([str(exe), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
+    if not wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", 30):
         proc.kill()
         pytest.fail("chroma server did not start")
     yield port

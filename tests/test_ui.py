@@ -6,13 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import CORPUS, ROOT, free_port
+from tests.conftest import CORPUS, ROOT, free_port, wait_for_http
 
 pytestmark = pytest.mark.integration
 UI = ROOT / "ui"
@@ -140,13 +138,8 @@ def test_real_browser_asks_and_sees_the_citation(ui_env):
         opts.add_argument(flag)
     browser = None
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        # as before: a slow start is left to the browser's own 120 s wait below
+        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", 60, interval=0.5)
         browser = webdriver.Chrome(service=Service(driver), options=opts)
         browser.get(f"http://127.0.0.1:{port}/")
         wait = WebDriverWait(browser, 120)

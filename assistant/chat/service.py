@@ -48,13 +48,11 @@ class ChatService:
             doc_ids: list[str] | None = None, session_id: str | None = None) -> tuple[Answer, str, int]:
         """Answer one question; returns (answer, session_id, turn)."""
         question = self.check_question(question)
-        vocab = self.index.corpus.vocab
-        if role and role not in vocab.role_ids:
-            raise InvalidQueryError(f"未知的角色：{role}。可选值：{'、'.join(vocab.role_ids)}")
-        if phase and phase not in vocab.phase_ids:
-            raise InvalidQueryError(f"未知的阶段：{phase}。可选值：{'、'.join(vocab.phase_ids)}")
+        # role and phase steer the question (see _answer) rather than filter, but are
+        # checked like filter values, with the same message listing the valid ones
+        SearchFilters(doc_ids=list(doc_ids or []), roles=[role] if role else [],
+                      phases=[phase] if phase else []).validate(self.index)
         filters = SearchFilters(doc_ids=list(doc_ids or []))
-        filters.validate(self.index)
         new_session = not session_id
         session_id = session_id or uuid.uuid4().hex  # start_turn creates the session row
         prev = None if new_session else self.store.last_answered(session_id)

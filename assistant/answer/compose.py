@@ -219,8 +219,7 @@ class AnswerComposer:
         lead = None
         if qa.definition and points and points[0][0].kind == "term":
             term = points[0][0]
-            spec = self.corpus.doc(term.doc_id).spec
-            lead = f"「{self._term_name(term)}」在《{spec.title}》" + (f"（{spec.code}）" if spec.code else "") + "中的定义如下："
+            lead = f"「{self._term_name(term)}」在{self.corpus.doc(term.doc_id).spec.full_name}中的定义如下："
         elif not phase_specific and points:
             role, phase = "、".join(qa.roles), "、".join(qa.phases)
             lead = (f"现有文件没有单列{role}在{phase}的专门要求。以下是{role}的常设职责（各阶段通用）"
@@ -312,11 +311,7 @@ class AnswerComposer:
     def _render(self, qa: QueryAnalysis, points: list[tuple[Clause, str]], related: list[Citation],
                 lead_text: str | None = None) -> str:
         docs = list(dict.fromkeys(u.doc_id for u, _ in points))
-        names = []
-        for d in docs:
-            spec = self.corpus.doc(d).spec
-            names.append(f"《{spec.title}》" + (f"（{spec.code}）" if spec.code else ""))
-        lead = "根据" + "、".join(names)
+        lead = "根据" + "、".join(self.corpus.doc(d).spec.full_name for d in docs)
         if qa.roles or qa.phases:
             lead += "，针对" + "、".join(qa.roles + qa.phases)
         lines = [lead_text or lead + "，相关规定如下："]

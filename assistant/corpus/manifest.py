@@ -35,6 +35,11 @@ class DocumentSpec:
         """How the document is named in a citation: its code, else its title."""
         return self.code or self.title
 
+    @property
+    def full_name(self) -> str:
+        """《区域公用品牌培育服务规范》（T/GXAS 1220—2026）: how an answer names its source."""
+        return f"《{self.title}》" + (f"（{self.code}）" if self.code else "")
+
     def cite(self, label: str) -> str:
         """〔T/GXAS 1220—2026 6.4.4 b)〕: the reference a person pastes into a document."""
         return f"〔{self.cite_name} {label}〕"

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from assistant.api import convert
 from assistant.errors import AssistantError, InvalidQueryError
 from assistant.settings import Settings
 
@@ -19,6 +20,8 @@ class BackendError(AssistantError):
 
 
 class LocalBackend:
+    """The service layer in this process, returning the API's response models as dicts."""
+
     def __init__(self, settings: Settings) -> None:
         from assistant.service import make_chat, open_index
 
@@ -34,28 +37,23 @@ class LocalBackend:
         from assistant.retrieval.retriever import SearchFilters
 
         hits = self.chat.retriever.search(query, SearchFilters(**(filters or {})), top_k=top_k)
-        return [{"doc_id": h.doc_id, "clause": h.label, "title": h.title, "heading_path": h.heading_path,
-                 "text": h.text, "strength": h.strength, "score": h.score, "matched_items": h.matched_children}
-                for h in hits]
+        return [convert.search_hit(h, self.corpus).model_dump() for h in hits]
 
     def documents(self) -> list[dict]:
-        return [{"doc_id": d.doc_id, "code": d.spec.code, "title": d.spec.title, "kind": d.spec.kind,
-                 "units": len(d.units)} for d in self.corpus.documents.values()]
+        return [convert.document_out(d).model_dump() for d in self.corpus.documents.values()]
 
     def clauses(self, doc_id: str) -> list[dict]:
-        return [_unit_dict(u) for u in self.corpus.doc(doc_id).units]
+        return [convert.clause_out(u).model_dump() for u in self.corpus.doc(doc_id).units]
 
     def clause(self, doc_id: str, label: str) -> dict:
         doc = self.corpus.doc(doc_id)
-        u = doc.find(label)
-        return {**_unit_dict(u), "cite": doc.spec.cite(u.label), "full_text": doc.full_text(u),
-                "children_units": [_unit_dict(c) for c in doc.children(u)]}
+        return convert.clause_detail(doc, doc.find(label)).model_dump()
 
     def roles(self) -> list[dict]:
-        return [{"id": r.id, "description": r.description} for r in self.corpus.vocab.roles]
+        return [r.model_dump() for r in convert.roles_out(self.corpus.vocab)]
 
     def phases(self) -> list[dict]:
-        return [{"id": p.id, "scheme": p.scheme} for p in self.corpus.vocab.phases]
+        return [p.model_dump() for p in convert.phases_out(self.corpus.vocab)]
 
     def feedback(self, session_id: str, turn: int, rating: int, comment: str = "") -> None:
         self.chat.store.add_feedback(session_id, turn, rating, comment)
@@ -80,12 +78,6 @@ class LocalBackend:
         from assistant.reports.export import to_docx
 
         return to_docx(self._draft(kind, form))
-
-
-def _unit_dict(u) -> dict:
-    return {"doc_id": u.doc_id, "clause": u.label, "kind": u.kind, "title": u.title, "text": u.text,
-            "heading_path": u.heading_path, "parent": u.parent, "children": u.children, "strength": u.strength,
-            "roles": u.roles, "phases": u.phases, "order": u.order}
 
 
 class RemoteBackend:

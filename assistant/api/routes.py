@@ -12,6 +12,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 import anyio.to_thread
 
+from assistant.api.convert import (
+    clause_detail,
+    clause_out,
+    doc_fields,
+    document_out,
+    phases_out,
+    roles_out,
+    search_hit,
+)
 from assistant.api.deps import AppSettings, Batcher, Caller, Chat
 from assistant.api.schemas import (
     AskRequest,
@@ -25,12 +34,10 @@ from assistant.api.schemas import (
     FeedbackResponse,
     ReportRequest,
     ReportResponse,
-    SearchHit,
     SearchRequest,
     SearchResponse,
     VocabItem,
 )
-from assistant.corpus.model import Clause
 from assistant.errors import InvalidQueryError
 from assistant.retrieval.retriever import SearchFilters
 
@@ -97,12 +104,7 @@ async def search(body: SearchRequest, request: Request, chat: Chat, settings: Ap
     vector = await batcher.vector(body.query)  # embedded together with concurrent requests
     # the rest is CPU-bound and well under a millisecond: inline, no thread-pool hop
     hits = chat.retriever.search(body.query, filters, body.top_k, query_vector=vector)
-    corpus = chat.index.corpus
-    return SearchResponse(query=body.query, hits=[
-        SearchHit(doc_id=h.doc_id, doc_code=corpus.doc(h.doc_id).spec.code, doc_title=corpus.doc(h.doc_id).spec.title,
-                  clause=h.label, title=h.title, heading_path=h.heading_path, text=h.text, strength=h.strength,
-                  roles=h.roles, phases=h.phases, score=round(h.score, 6), matched_items=h.matched_children)
-        for h in hits])
+    return SearchResponse(query=body.query, hits=[search_hit(h, chat.index.corpus) for h in hits])
 
 
 # --- ask ----------------------------------------------------------------------------
@@ -146,21 +148,9 @@ async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: A
 
 # --- documents and clauses ------------------------------------------------------------
 
-def _clause_out(c: Clause) -> ClauseOut:
-    return ClauseOut(doc_id=c.doc_id, clause=c.label, kind=c.kind, title=c.title, text=c.text,
-                     heading_path=c.heading_path, parent=c.parent, children=c.children, strength=c.strength,
-                     roles=c.roles, phases=c.phases, line_start=c.line_start, line_end=c.line_end)
-
-
-def _doc_out(doc) -> dict:
-    s = doc.spec
-    return dict(doc_id=s.doc_id, code=s.code, title=s.title, kind=s.kind, issuer=s.issuer,
-                units=len(doc.units), published=s.published, effective=s.effective)
-
-
 @documents_router.get("/documents", response_model=list[DocumentOut], responses=ERRORS, summary="文件列表")
 async def documents(chat: Chat, _: Caller):
-    return [DocumentOut(**_doc_out(d)) for d in chat.index.corpus.documents.values()]
+    return [document_out(d) for d in chat.index.corpus.documents.values()]
 
 
 @documents_router.get("/documents/{doc_id}", response_model=DocumentDetail,
@@ -168,8 +158,8 @@ async def documents(chat: Chat, _: Caller):
                       summary="文件详情与章目录")
 async def document(doc_id: str, chat: Chat, _: Caller):
     doc = chat.index.corpus.doc(doc_id)
-    top = [_clause_out(u) for u in doc.units if u.parent is None]
-    return DocumentDetail(**_doc_out(doc), chapters=top)
+    top = [clause_out(u) for u in doc.units if u.parent is None]
+    return DocumentDetail(**doc_fields(doc), chapters=top)
 
 
 @documents_router.get("/documents/{doc_id}/clauses", response_model=ClauseDetail | list[ClauseOut],
@@ -179,24 +169,20 @@ async def clauses(doc_id: str, chat: Chat, _: Caller,
                   label: Annotated[str | None, Query(max_length=100, description="条款标号，如 6.4.4 b) 或 三（五）")] = None):
     doc = chat.index.corpus.doc(doc_id)
     if label is None or not label.strip():
-        return [_clause_out(u) for u in doc.units]
-    unit = doc.find(label)
-    return ClauseDetail(**_clause_out(unit).model_dump(), cite=doc.spec.cite(unit.label),
-                        full_text=doc.full_text(unit), children_units=[_clause_out(c) for c in doc.children(unit)])
+        return [clause_out(u) for u in doc.units]
+    return clause_detail(doc, doc.find(label))
 
 
 # --- vocabularies ---------------------------------------------------------------------
 
 @vocab_router.get("/roles", response_model=list[VocabItem], responses=ERRORS, summary="角色词表")
 async def roles(chat: Chat, _: Caller):
-    return [VocabItem(id=r.id, description=r.description, synonyms=list(r.synonyms))
-            for r in chat.index.corpus.vocab.roles]
+    return roles_out(chat.index.corpus.vocab)
 
 
 @vocab_router.get("/phases", response_model=list[VocabItem], responses=ERRORS, summary="阶段词表")
 async def phases(chat: Chat, _: Caller):
-    return [VocabItem(id=p.id, synonyms=list(p.synonyms), scheme=p.scheme)
-            for p in chat.index.corpus.vocab.phases]
+    return phases_out(chat.index.corpus.vocab)
 
 
 # --- feedback ---------------------------------------------------------------------------

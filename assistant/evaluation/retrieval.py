@@ -13,54 +13,24 @@ the clauses whose source lines it overlaps, in rank order.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import tomllib
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from assistant.corpus.store import Corpus
-from assistant.errors import AssistantError
+from assistant.evaluation.sets import EvalQuestion, load_eval_set
 from assistant.index.store import ClauseIndex
 from assistant.retrieval.retriever import HybridClauseRetriever
 
 KS = (1, 5, 10)
 
 
-@dataclass
-class GoldQuery:
-    id: str
-    query: str
-    gold: list[tuple[str, str]]
-    tags: list[str] = field(default_factory=list)
-    filters: dict = field(default_factory=dict)
-
-
-def load_gold(gold_dir: Path, corpus: Corpus | None = None) -> list[GoldQuery]:
-    """Read every *.jsonl; with a corpus, every gold label must resolve to a real unit."""
-    out: list[GoldQuery] = []
-    for path in sorted(Path(gold_dir).glob("*.jsonl")):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-                q = GoldQuery(d["id"], d["query"], [tuple(g) for g in d.get("gold", [])],
-                              d.get("tags", []), d.get("filters", {}))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise AssistantError(f"{path.name}:{n}: 金标准格式错误：{exc}") from exc
-            if corpus is not None:
-                for doc_id, label in q.gold:
-                    if label not in corpus.doc(doc_id).by_label:
-                        raise AssistantError(f"{path.name}:{n}: 金标准条款不存在：{doc_id} {label}")
-            out.append(q)
-    ids = [q.id for q in out]
-    if len(ids) != len(set(ids)):
-        raise AssistantError("金标准中有重复的 id。")
-    return out
+def load_gold(gold_dir: Path, corpus: Corpus | None = None) -> list[EvalQuestion]:
+    """The questions of a set in either format (see sets.py); labels must resolve."""
+    return load_eval_set(gold_dir, corpus).questions
 
 
 def _credited(corpus: Corpus, result_labels: list[str], doc_id: str, gold: tuple[str, str]) -> bool:
@@ -104,13 +74,13 @@ def _mean(rows: list[dict]) -> dict:
     return {k: round(sum(r[k] for r in rows) / len(rows), 4) for k in rows[0]}
 
 
-Ranker = Callable[[GoldQuery], list[tuple[str, list[str]]]]
+Ranker = Callable[[EvalQuestion], list[tuple[str, list[str]]]]
 
 
 def retriever_ranker(retriever: HybridClauseRetriever) -> Ranker:
     from assistant.retrieval.retriever import SearchFilters
 
-    def rank(q: GoldQuery):
+    def rank(q: EvalQuestion):
         hits = retriever.search(q.query, SearchFilters(**q.filters) if q.filters else None, top_k=10)
         return [(h.doc_id, h.labels) for h in hits]
 
@@ -147,7 +117,7 @@ def naive_ranker(index: ClauseIndex, chunk_size: int = 256, chunk_overlap: int =
         b = bisect.bisect_right(starts, max(start, end - 1))
         return set(range(a, b + 1))
 
-    def rank(q: GoldQuery):
+    def rank(q: EvalQuestion):
         out: list[tuple[str, list[str]]] = []
         seen: set[tuple[str, str]] = set()
         for nws in retriever.retrieve(q.query):
@@ -205,7 +175,7 @@ def configurations(index: ClauseIndex) -> dict[str, Callable[[], Ranker]]:
     }
 
 
-def run_eval(index: ClauseIndex, gold: list[GoldQuery], names: list[str] | None = None) -> dict:
+def run_eval(index: ClauseIndex, gold: list[EvalQuestion], names: list[str] | None = None) -> dict:
     answerable = [q for q in gold if q.gold]
     configs = configurations(index)
     names = names or list(configs)
@@ -254,78 +224,3 @@ def format_table(report: dict) -> str:
         o = r["overall"]
         lines.append(f"{name:26}" + "".join(f"{o[c]:>11.3f}" for c in cols) + f"{r['seconds']:>9.1f}")
     return "\n".join(lines)
-
-
-# --- answers (issue 4) ----------------------------------------------------------
-
-def _family_root(corpus: Corpus, doc_id: str, label: str) -> str:
-    """The clause a unit belongs to: itself, or the nearest ancestor that is not an item/note."""
-    doc = corpus.doc(doc_id)
-    u = doc.by_label[label]
-    while u.kind in ("item", "note", "table-row") and u.parent:
-        u = doc.by_label[u.parent]
-    return u.label
-
-
-def run_answer_eval(chat, gold: list[GoldQuery]) -> dict:
-    """Answer metrics with the real composer: hit rate, citation precision, verbatim rate,
-    abstention on unanswerable questions, supported rate on answerable ones."""
-    from assistant.answer.validate import check_citation
-
-    corpus = chat.index.corpus
-    answerable = [q for q in gold if q.gold]
-    unanswerable = [q for q in gold if not q.gold]
-    hits = supported = cites_total = cites_relevant = verbatim_ok = verbatim_total = 0
-    missed, false_abstain, false_answer = [], [], []
-    t0 = time.perf_counter()
-    for q in answerable:
-        answer, _, _ = chat.ask(q.query)
-        supported += answer.supported
-        if not answer.supported:
-            false_abstain.append(q.id)
-        labels = [(c.doc_id, c.label) for c in answer.citations]
-        gold_roots = {(d, _family_root(corpus, d, lab)) for d, lab in q.gold}
-        if any(_credited(corpus, [lab], d, g) for d, lab in labels for g in q.gold):
-            hits += 1
-        else:
-            missed.append(q.id)
-        for d, lab in labels:
-            cites_total += 1
-            if (d, _family_root(corpus, d, lab)) in gold_roots or \
-                    any(_credited(corpus, [lab], d, g) or _credited(corpus, [g[1]], g[0], (d, lab)) for g in q.gold):
-                cites_relevant += 1
-        for c in answer.citations + answer.related:
-            verbatim_total += 1
-            verbatim_ok += check_citation(corpus, c) is None
-    abstained = 0
-    for q in unanswerable:
-        answer, _, _ = chat.ask(q.query)
-        abstained += not answer.supported
-        if answer.supported:
-            false_answer.append(q.id)
-        for c in answer.citations + answer.related:
-            verbatim_total += 1
-            verbatim_ok += check_citation(corpus, c) is None
-    n = len(answerable) or 1
-    return {
-        "answerable": len(answerable),
-        "unanswerable": len(unanswerable),
-        "answer_hit_rate": round(hits / n, 4),
-        "citation_precision": round(cites_relevant / cites_total, 4) if cites_total else 0.0,
-        "verbatim_quote_rate": round(verbatim_ok / verbatim_total, 4) if verbatim_total else 1.0,
-        "supported_rate_answerable": round(supported / n, 4),
-        "abstention_rate_unanswerable": round(abstained / len(unanswerable), 4) if unanswerable else 1.0,
-        "citations_per_answer": round(cites_total / n, 2),
-        "missed": missed,
-        "false_abstentions": false_abstain,
-        "answered_unanswerable": false_answer,
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
-
-
-def check_answer_regressions(metrics: dict, path: Path) -> list[str]:
-    if not path.is_file():
-        return []
-    floors = tomllib.loads(path.read_text(encoding="utf-8")).get("answers", {})
-    return [f"answers {k} = {metrics.get(k, 0.0):.4f} < {v}" for k, v in floors.items()
-            if metrics.get(k, 0.0) + 1e-9 < v]

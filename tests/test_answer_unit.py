@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from assistant.answer.models import Citation
-from assistant.answer.validate import check_citation
+from assistant.answer.citations import check_citation
 from assistant.chat.service import ChatService
 from assistant.chat.sessions import SessionStore
 from assistant.errors import InvalidQueryError

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import CORPUS, ROOT
 
-from assistant.answer.validate import check_citation
+from assistant.answer.citations import check_citation
 from assistant.reports.draft import Drafter
 from assistant.reports.export import to_dict, to_docx, to_markdown
 from assistant.reports.form import FormError, load_form, parse_form

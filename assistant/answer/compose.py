@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answer.models import STRENGTH_GROUPS, Answer, Citation
-from assistant.answer.validate import citation_for, validate_citations
+from assistant.answer.citations import citation_for, validate_citations
 from assistant.corpus.model import STRENGTH_ZH, Clause
 from assistant.corpus.store import Corpus
 from assistant.index.store import ClauseIndex

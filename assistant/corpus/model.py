@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 # Kinds of unit. The parser only ever emits these.
 KINDS = (
+    "cover",  # 封面: the cover page of a standard (code, title, dates, issuer)
     "foreword",  # 前言
     "introduction",  # 引言 / 导语 of a notice
     "chapter",  # top-level numbered chapter, 附件N, 附录A, 一、 of a notice

@@ -3,8 +3,9 @@
 The received files are messy (see corpus/README.md). This module turns each
 into a flat list of `Clause` records with labels as a person cites them, and
 accounts for every non-blank line: each belongs to exactly one unit or is
-skipped for a named reason (cover page, table of contents, page break, a
-repeated document title, the back cover, a stray dash).
+skipped for a named reason (table of contents, page break, a repeated document
+title, the back cover, a stray dash). The cover page before the table of contents is
+one unit, `封面`.
 
 Two numbering schemes are understood:
 - standards (GB/T 1.1): chapters `6`, clauses `6.4.4`, items `a)`, sub-items
@@ -222,8 +223,13 @@ def _strip_front_and_back(spec: DocumentSpec, lines: list[Line | None], b: _Buil
     body: list[Line] = []
     start = 0
     if toc_at is not None:
-        for ln in present[:toc_at]:
-            b.skip(ln, "cover")
+        cover = present[:toc_at]
+        if cover:
+            # the cover page is citable (〔T/GXAS 1220—2026 封面〕): code, title, dates, issuer
+            unit = b.new("封面", "cover", None, cover[0], title="封面",
+                         text="\n".join(ln.text for ln in cover))
+            unit.lines = [ln.no for ln in cover]
+            b.cur = None
         b.skip(present[toc_at], "toc")
         start = toc_at + 1
         while start < len(present):

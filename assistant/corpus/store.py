@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import re
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.corpus.manifest import SUPPORTED_SUFFIXES, DocumentSpec, load_manifest
 from assistant.corpus.model import Clause, SkippedLine
-from assistant.corpus.parse import label_key, parse_document
+from assistant.corpus.parse import compact, label_key, parse_document
 from assistant.corpus.tag import tag_units
 from assistant.corpus.vocab import Vocab, load_vocab
 from assistant.errors import CorpusFileError, UnknownClauseError, UnknownDocumentError
@@ -43,6 +45,18 @@ class Document:
             return self.by_label[hits[0]]
         near = hits or difflib.get_close_matches(label, list(self.by_label), n=5, cutoff=0.5)
         raise UnknownClauseError(self.doc_id, label, near)
+
+    @functools.cached_property
+    def compact_source(self) -> str:
+        """The source file as a reader sees it (Markdown heading/bold markup removed),
+        without whitespace: what "verbatim and contiguous in the source" is checked against."""
+        markdown = self.spec.file.endswith(".md")
+        lines = []
+        for line in self.source_lines:
+            if markdown:
+                line = re.sub(r"^\s*#{1,6}\s*", "", line).replace("**", "")
+            lines.append(line)
+        return compact("\n".join(lines))
 
     def children(self, unit: Clause) -> list[Clause]:
         return [self.by_label[c] for c in unit.children]

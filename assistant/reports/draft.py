@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.answer.models import Citation
-from assistant.answer.validate import citation_for, validate_citations
+from assistant.answer.citations import citation_for, validate_citations
 from assistant.corpus.model import Clause
 from assistant.corpus.store import Corpus
 from assistant.errors import AssistantError

@@ -256,6 +256,37 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_fit_evidence(args: argparse.Namespace) -> int:
+    from assistant.answer.evidence import EvidenceJudge
+    from assistant.evaluation.fit_evidence import run
+    from assistant.evaluation.sets import load_eval_set
+    from assistant.service import make_retriever, open_index
+
+    settings = get_settings()
+    index = open_index(settings)
+    judge = EvidenceJudge(index, make_retriever(index, settings), None)
+    cal = load_eval_set(Path(args.gold), index.corpus, strict=False).questions
+    others = {Path(d).name: load_eval_set(Path(d), index.corpus, strict=False).questions for d in args.report or []}
+    out = None if args.dry_run else Path(args.out)
+    report = run(judge, cal, others, out, c=args.c)
+    if args.json:
+        _print_json(report)
+        return 0
+    print(f"拟合集 {args.gold}：{report['n']} 个问题，交叉验证 ROC AUC {report['cv_auc']}")
+    print("系数（标准化特征）：" + "，".join(f"{k} {v}" for k, v in report["coef"].items()))
+    cols = ("threshold", "answered_rate", "near_domain_answered", "answered_precision", "off_domain_answered")
+    print("交叉验证（折外）阈值扫描：\n  " + "  ".join(cols))
+    for row in report["cv_sweep"]:
+        print("  " + "  ".join(f"{row[c]:>{len(c)}}" for c in cols))
+    for name, o in report["others"].items():
+        print(f"{name}（全量拟合的模型，不参与拟合）：ROC AUC {o['auc']}")
+        for row in o["sweep"]:
+            print("  " + "  ".join(f"{row[c]:>{len(c)}}" for c in cols))
+    if out:
+        print(f"模型已写入 {out}")
+    return 0
+
+
 # --- ask / chat -------------------------------------------------------------------
 
 def _answer_json(answer, session_id: str, turn: int) -> dict:
@@ -454,6 +485,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--lenient", action="store_true", help="金标准条款不存在时只警告（计为未命中），不报错")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
+
+    fe = sub.add_parser("fit-evidence", help="在校准集上拟合答复证据判定（逻辑回归），写入 corpus/vocab/evidence_model.json")
+    fe.add_argument("--gold", default=str(Path(__file__).resolve().parent.parent / "evals" / "calibration"),
+                    help="校准集目录（外部样本格式）")
+    fe.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "corpus" / "vocab" / "evidence_model.json"))
+    fe.add_argument("--report", action="append", help="另报告这些评测集上的 AUC 与阈值扫描（不参与拟合；勿用盲测集）")
+    fe.add_argument("--c", type=float, default=1.0, help="L2 正则强度的倒数（scikit-learn 的 C）")
+    fe.add_argument("--dry-run", action="store_true", help="只报告，不写模型")
+    fe.add_argument("--json", action="store_true")
+    fe.set_defaults(func=cmd_fit_evidence)
     return p
 
 

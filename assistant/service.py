@@ -26,7 +26,8 @@ def rebuild_index(settings: Settings, progress=None, force: bool = False) -> dic
 
 
 def make_retriever(index: ClauseIndex, settings: Settings, **overrides) -> HybridClauseRetriever:
-    kw = {"fusion": settings.fusion, "alpha": settings.fusion_alpha, "top_k": settings.top_k,
+    kw = {"fusion": settings.fusion, "alpha": settings.fusion_alpha, "char_weight": settings.fusion_char,
+          "top_k": settings.top_k,
           "query_cache_size": settings.query_cache_size}
     kw.update(overrides)
     return HybridClauseRetriever(index, **kw)

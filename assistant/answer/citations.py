@@ -65,7 +65,8 @@ def citation_for(corpus: Corpus, unit: Clause, quote: str | None = None) -> Cita
     spec = doc.spec
     text = quote if quote is not None else (unit.text or unit.title or "")
     return Citation(doc_id=unit.doc_id, doc_code=spec.code, doc_title=spec.title, label=unit.label,
-                    quote=source_quote(doc, text), strength=unit.strength, heading_path=unit.heading_path)
+                    quote=source_quote(doc, text), strength=unit.strength, heading_path=unit.heading_path,
+                    cite_name=spec.cite_name)
 
 
 def quote_parts(quote: str) -> list[str]:

@@ -1,55 +1,133 @@
-"""Resolve a follow-up question against the previous turn of a session."""
+"""Resolve a follow-up question against the previous turn of a session.
+
+The previous turn's context holds its effective question, its main unit (the unit the
+answer was about), its points in the order shown, the items of its main point, and its
+documents. A follow-up is one of:
+
+- strength: "这一条是强制的吗" / "第二条是必须的吗" → the strength and force of that unit;
+- nth: "第四项具体说的是什么" / "第二条具体怎么做" → that item (项: an item of the main
+  point) or point (条/点) with everything under it;
+- detail: "具体怎么做" / "展开说说" about the previous main unit;
+- other-docs: "其他文件有没有类似规定" → the same question over the other documents;
+- carry: a role or phase switch that keeps the topic ("那政府要做什么？", "那更新升级期呢");
+- anaphora: "它主要负责哪些工作", "这个要打多少分" → the pronoun stands for the previous
+  main unit's topic (its heading), and the previous document is preferred;
+- new: anything else.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from assistant.retrieval.query import QueryAnalyzer
+from assistant.corpus.store import Corpus
+from assistant.retrieval.query import QueryAnalyzer, normalize
 
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-RE_NTH = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(条|点|项|个)")
-RE_OTHER_DOCS = re.compile(r"(其他|其它|别的)(文件|标准|文件里|文件中|规定)|还有(哪些|什么|别的)文件")
-RE_STRENGTH = re.compile(r"强制|必须|硬性|一定要|可选")
-RE_THIS = re.compile(r"这一?(条|项|款|点)|该(条|项|款)|上面|上述|刚才")
+EN_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+               "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
+RE_NTH = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(条|点|项|个|款)|最后一(条|项|点)")
+RE_NTH_EN = re.compile(r"\b(" + "|".join(EN_ORDINALS) + r")\s+(item|point|one|clause)\b|\b(item|point)\s+(\d{1,2})\b",
+                       re.I)
+RE_OTHER_DOCS = re.compile(r"(其他|其它|别的|另外的?|另一份)(文件|标准|文件里|文件中|规定|指南|通知)|还有(哪些|什么|别的)文件"
+                           r"|other (documents?|standards?)|any other", re.I)
+RE_STRENGTH = re.compile(r"强制|必须|硬性|一定要|非.{0,2}不可|可选|应还是宜|是应|是宜|约束力|mandatory|required|compulsory"
+                         r"|binding|obligatory|\bmust\b|optional", re.I)
+RE_THIS = re.compile(r"这一?(条|项|款|点|个|些|规定|要求)|该(条|项|款|规定)|上面|上述|刚才|前面|它|其|\bthis\b|\bit\b|\bthat\b",
+                     re.I)
+RE_PRONOUN = re.compile(r"它们|它|这个|这些|这项|这条|这块|这一块|该项|那个|\bit\b|\bthis\b|\bthey\b|\bthem\b", re.I)
+RE_DETAIL = re.compile(r"具体(怎么|如何|说|讲|是|有|包括|内容|要求)|展开|详细|细说|怎么做|怎么落实|in detail|more detail|specifically",
+                       re.I)
+RE_CARRY_START = ("那", "如果", "若是", "换成", "and ", "what about", "how about")
 
 
 @dataclass
 class Resolution:
-    kind: str  # new | nth | strength | other-docs | carry
+    kind: str  # new | nth | strength | detail | other-docs | carry | anaphora
     question: str  # the effective question
-    nth: int | None = None
+    unit: tuple[str, str] | None = None  # (doc_id, label) for strength / nth / detail
     exclude_docs: list[str] = field(default_factory=list)
+    prefer_docs: list[str] = field(default_factory=list)
 
 
-def _nth(q: str) -> int | None:
+def _nth(q: str) -> tuple[int, str] | None:
     m = RE_NTH.search(q)
-    if not m:
+    if m:
+        if m.group(3):
+            return -1, m.group(3)
+        v = m.group(1)
+        return (int(v) if v.isdigit() else CN_DIGITS[v]), m.group(2)
+    m = RE_NTH_EN.search(q)
+    if m:
+        if m.group(1):
+            return EN_ORDINALS[m.group(1).lower()], "项" if m.group(2).lower() == "item" else "条"
+        return int(m.group(4)), "项" if m.group(3).lower() == "item" else "条"
+    return None
+
+
+def _pick(seq: list, n: int):
+    if not seq:
         return None
-    v = m.group(1)
-    return int(v) if v.isdigit() else CN_DIGITS[v]
+    if n == -1:
+        return seq[-1]
+    return seq[n - 1] if 1 <= n <= len(seq) else None
 
 
-def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer) -> Resolution:
-    """prev: the previous turn's context (question, roles, phases, citations, doc_ids)."""
-    q = question.strip()
+def topic_of(corpus: Corpus, unit: tuple[str, str] | None) -> str:
+    """The topic a pronoun stands for: the unit's own title, else its nearest titled ancestor's."""
+    if not unit:
+        return ""
+    doc = corpus.documents.get(unit[0])
+    u = doc.by_label.get(unit[1]) if doc else None
+    while u is not None:
+        if u.title and u.kind not in ("cover",):
+            return u.title
+        u = doc.by_label.get(u.parent) if u.parent else None
+    return ""
+
+
+def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: Corpus | None = None) -> Resolution:
+    """prev: the previous turn's context (see ChatService)."""
+    q = normalize(question)
     if not prev:
         return Resolution("new", q)
-    cites = prev.get("citations") or []
-    n = _nth(q)
-    if RE_STRENGTH.search(q) and (RE_THIS.search(q) or n) and cites:
-        return Resolution("strength", prev["question"], nth=n or 1)
-    if n and cites and len(q) <= 20:
-        return Resolution("nth", prev["question"], nth=n)
+    main = tuple(prev["main"]) if prev.get("main") else None
+    points = [tuple(x) for x in prev.get("points") or []]
+    items = [tuple(x) for x in prev.get("items") or []]
+    docs = list(prev.get("doc_ids") or [])
+    short = len(q) <= 24
+    nth = _nth(q)
+
+    def nth_unit() -> tuple[str, str] | None:
+        n, kind = nth
+        if kind in ("项", "款") and items:
+            return _pick(items, n) or _pick(points, n)
+        return _pick(points, n) or _pick(items, n)
+
+    if RE_STRENGTH.search(q) and (RE_THIS.search(q) or nth or short) and (main or points):
+        unit = nth_unit() if nth else main or points[0]
+        if unit:
+            return Resolution("strength", prev["question"], unit=unit)
+    if nth and (points or items) and short:
+        unit = nth_unit()
+        if unit:
+            return Resolution("nth", prev["question"], unit=unit)
     if RE_OTHER_DOCS.search(q):
-        return Resolution("other-docs", prev["question"], exclude_docs=list(prev.get("doc_ids") or []))
+        return Resolution("other-docs", prev["question"], exclude_docs=docs)
+    if RE_DETAIL.search(q) and short and main and (RE_PRONOUN.search(q) or len(q) <= 10):
+        return Resolution("detail", prev["question"], unit=main)
     qa = analyzer.analyze(q)
-    short = len(q) <= 16 and (q.startswith(("那", "如果")) or q.endswith(("呢", "呢？", "呢?")))
-    if short and (qa.phases or qa.roles):
+    starts = q.lower().startswith(RE_CARRY_START) or q.endswith(("呢", "呢？", "呢?"))
+    if short and starts and (qa.phases or qa.roles):
         base = prev["question"]
         base = _swap(base, analyzer.phase_m.find(base), "、".join(qa.phases)) if qa.phases else base
         base = _swap(base, analyzer.role_m.find(base), "、".join(qa.roles)) if qa.roles else base
-        return Resolution("carry", base)
+        return Resolution("carry", base, prefer_docs=docs)
+    if RE_PRONOUN.search(q) and short:
+        topic = topic_of(corpus, main) if corpus is not None else ""
+        if topic:
+            effective = RE_PRONOUN.sub(topic, q, count=1)
+            return Resolution("anaphora", effective, prefer_docs=docs)
     return Resolution("new", q)
 
 

@@ -21,7 +21,7 @@ class ChatService:
         self.index = index
         self.settings = settings
         self.retriever = retriever
-        self.composer = AnswerComposer(index, retriever)
+        self.composer = AnswerComposer(index, retriever, settings)
         self.store = store or SessionStore(settings.sessions_db)
         self.phraser = None
         if settings.llm_enabled:
@@ -63,41 +63,48 @@ class ChatService:
         except Exception:
             self.store.finish_turn(session_id, turn, {}, {}, status="failed")
             raise
-        context = {
-            "question": answer.effective_question or question,
-            "roles": answer.roles, "phases": answer.phases,
-            "doc_ids": answer.doc_ids,
-            "citations": [[c.doc_id, c.label] for c in answer.citations],
-            "filters": {"doc_ids": filters.doc_ids},
-        }
+        context = self.context_of(answer, question, filters)
         self.store.finish_turn(session_id, turn, answer.to_dict(), context)
         return answer, session_id, turn
 
+    @staticmethod
+    def context_of(answer: Answer, question: str, filters: SearchFilters) -> dict:
+        """What a follow-up resolves against: the question, the unit the answer is about,
+        its points and the items of its main point in the order shown, its documents."""
+        main = answer.points[0] if answer.points else None
+        return {
+            "question": answer.effective_question or question,
+            "roles": answer.roles, "phases": answer.phases,
+            "doc_ids": answer.doc_ids,
+            "main": [main.citation.doc_id, main.citation.label] if main else None,
+            "points": [[p.citation.doc_id, p.citation.label] for p in answer.points],
+            "items": [[i.citation.doc_id, i.citation.label] for i in main.items] if main else [],
+            "citations": [[c.doc_id, c.label] for c in answer.citations],
+            "filters": {"doc_ids": filters.doc_ids},
+        }
+
     def _answer(self, question: str, role: str | None, phase: str | None, filters: SearchFilters,
                 prev: dict | None) -> Answer:
-        res = resolve(question, prev, self.retriever.analyzer)
         corpus = self.index.corpus
-        if res.kind in ("nth", "strength"):
-            cites = prev["citations"]
-            if res.nth is None or res.nth > len(cites):
-                return Answer(question=question, supported=False, mode="abstain",
-                              answer=f"上一轮答复只有 {len(cites)} 条引用，没有第 {res.nth} 条。")
-            unit = corpus.clause(*cites[res.nth - 1])
+        res = resolve(question, prev, self.retriever.analyzer, corpus)
+        if res.kind in ("nth", "strength", "detail") and res.unit is not None:
+            unit = corpus.clause(*res.unit)
             out = (self.composer.strength_answer(question, unit) if res.kind == "strength"
                    else self.composer.detail_answer(question, unit))
             out.effective_question = res.question
             return out
         effective = res.question
+        prefer = list(res.prefer_docs)
         if res.kind == "other-docs":
             others = [d for d in corpus.documents if d not in res.exclude_docs]
             filters = SearchFilters(doc_ids=[d for d in others if not filters.doc_ids or d in filters.doc_ids])
-        elif res.kind == "carry" and prev:
+        elif res.kind in ("carry", "anaphora") and prev:
             filters = SearchFilters(doc_ids=filters.doc_ids or list((prev.get("filters") or {}).get("doc_ids") or []))
         # explicit role/phase from the request join the question's own understanding
         for extra in (role, phase):
             if extra and extra not in effective:
                 effective = f"{effective}（{extra}）"
-        answer = self.composer.answer(effective, filters)
+        answer = self.composer.answer(effective, filters, prefer_docs=prefer)
         answer.question = question
         answer.effective_question = effective
         if self.phraser is not None and answer.supported:

@@ -20,10 +20,13 @@ class DocumentSpec:
     title: str
     code: str = ""
     kind: str = ""
+    nature: str = ""  # group-standard | national-standard-draft | ministry-notice (vocab/force.toml)
+    status: str = ""  # 现行, 征求意见稿, … (empty: not stated)
     issuer: str = ""
     published: str = ""
     effective: str = ""
     note: str = ""
+    aliases: tuple[str, ...] = ()  # how users name the document ("广西标准", "红盾指南")
 
     @property
     def is_standard(self) -> bool:
@@ -74,5 +77,7 @@ def load_manifest(corpus_dir: Path) -> list[DocumentSpec]:
         if doc_id in seen:
             raise ManifestError(f"文件清单中 doc_id {doc_id!r} 重复。")
         seen.add(doc_id)
-        specs.append(DocumentSpec(**{k: str(v) for k, v in entry.items() if k in known}))
+        fields = {k: (tuple(str(x) for x in v) if isinstance(v, list) else str(v))
+                  for k, v in entry.items() if k in known}
+        specs.append(DocumentSpec(**fields))
     return specs

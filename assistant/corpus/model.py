@@ -42,6 +42,7 @@ class Clause:
     children: list[str] = field(default_factory=list)
     strength: str = "none"
     strength_inherited: bool = False  # True when taken from the lead-in clause
+    modal: str = ""  # the modal word as written (应, 宜, 可, 不得, 要…), own or the lead-in's
     roles: list[str] = field(default_factory=list)
     owner_roles: list[str] = field(default_factory=list)
     phases: list[str] = field(default_factory=list)

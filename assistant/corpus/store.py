@@ -136,7 +136,7 @@ def load_corpus(root: Path, vocab: Vocab | None = None) -> Corpus:
         except CorpusFileError as exc:
             errors.append(exc)
             continue
-        tag_units(spec.doc_id, result.units, vocab)
+        tag_units(spec.doc_id, result.units, vocab, spec.nature)
         docs[spec.doc_id] = Document(
             spec=spec, units=result.units, skipped=result.skipped,
             sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),

@@ -8,42 +8,69 @@ from __future__ import annotations
 import re
 
 from assistant.corpus.model import Clause
-from assistant.corpus.vocab import Vocab
+from assistant.corpus.vocab import ModalRules, Vocab
 
-# Words that contain a modal character without being the modal verb.
-_NOT_MODAL = [
-    "相应", "适应", "应用", "响应", "供应", "应对", "对应", "效应", "应急", "反应", "呼应",
-    "顺应", "感应", "应收", "应届", "答应",
-    "适宜", "便宜", "事宜", "宜居",
-    "可持续", "可靠", "认可", "可控", "可行", "可视", "许可", "可能", "可观", "可移植",
-    "可测量", "可执行", "可追溯", "可比", "可信", "可用", "可推广", "不可", "可评价", "尽可能",
-]
-_MODAL_RE = re.compile(r"不应|不得|不宜|应当|应|宜|可")
-_MODAL_OF = {"不应": "shall-not", "不得": "shall-not", "不宜": "shall-not", "应当": "shall",
-             "应": "shall", "宜": "should", "可": "may"}
-# `可` counts only in the first clause of a sentence, or after a short lead such as
-# "必要时，可引进…"; later it is usually descriptive ("…形成一定规模,可满足…").
+# A modal counts only in the first clause of a sentence, or after a short lead such as
+# "必要时，可引进…", when its rule says first_clause_only.
 _SEGMENT_RE = re.compile(r"[，,；;。：:]")
+
+
+def detect_strength(text: str, rules: ModalRules, nature: str = "") -> str | None:
+    """The modal verb of a requirement: shall / should / may / shall-not, or None.
+    rules: vocab/modals.toml; nature: the document's manifest nature (some modals, such as
+    the notices' 要, count only in some kinds of document)."""
+    found = detect_modal(text, rules, nature)
+    return found[1] if found else None
+
+
+def detect_modal(text: str, rules: ModalRules, nature: str = "") -> tuple[str, str] | None:
+    """(the modal word as written, its strength), or None."""
+    if not text:
+        return None
+    modals = [m for m in rules.modals if not m.natures or nature in m.natures]
+    words = sorted({w for m in modals for w in m.words}, key=len, reverse=True)
+    if not words:
+        return None
+    of = {w: m for m in modals for w in m.words}
+    masked = text
+    # a contextual word is the modal where its pattern says so, else masked like the rest
+    for word, modal_if in rules.contextual:
+        pos = 0
+        while (i := masked.find(word, pos)) >= 0:
+            if not modal_if.match(masked, i):
+                masked = masked[:i] + "＿" * len(word) + masked[i + len(word):]
+            pos = i + len(word)
+    for w in sorted(rules.not_modal, key=len, reverse=True):
+        masked = masked.replace(w, "＿" * len(w))
+    for m in re.finditer("|".join(re.escape(w) for w in words), masked):
+        modal = of[m.group(0)]
+        if modal.first_clause_only:
+            sentence = re.split(r"[。！？]", masked[: m.start()])[-1]
+            segments = [x.strip() for x in _SEGMENT_RE.split(sentence)]
+            first = len(segments) == 1 or (len(segments) == 2 and len(segments[0]) <= 6)
+            conditioned = (len(segments) >= 2 and modal.after_condition is not None
+                           and modal.after_condition.search(segments[-2]) is not None and not segments[-1])
+            if not (first or conditioned):
+                continue
+        return m.group(0), modal.strength
+    return None
+
 
 _STD_CODE_RE = re.compile(
     r"(?:GB/T|GB|NY/T|QB/T|DB\d{2}/T|T/[A-Z]+(?: [A-Z]+)?)\s?\d+(?:\.\d+)?(?:[—-]\d{4})?"
 )
 
 
-def detect_strength(text: str) -> str | None:
-    """The modal verb of a requirement: shall / should / may / shall-not, or None."""
-    if not text:
-        return None
-    masked = text
-    for w in _NOT_MODAL:
-        masked = masked.replace(w, "＿" * len(w))
-    for m in _MODAL_RE.finditer(masked):
-        before = masked[: m.start()]
-        segments = _SEGMENT_RE.split(before)
-        if m.group(0) == "可" and len(segments) > 1 and not (len(segments) == 2 and len(segments[0]) <= 6):
-            continue
-        return _MODAL_OF[m.group(0)]
-    return None
+def _lead_in(parent: Clause, vocab: Vocab, nature: str) -> tuple[str, str]:
+    """The (modal, strength) an item without its own modal takes: that of the sentence of
+    its lead-in that introduces the list ("…关键绩效指标宜包括但不限于下列要求："), else the
+    lead-in's."""
+    sentences = [x for x in re.split(r"(?<=[。！？])", parent.text or "") if x.strip()]
+    if sentences:
+        own = detect_modal(sentences[-1], vocab.modals, nature)
+        if own:
+            return own
+    return parent.modal, parent.strength
 
 
 def cited_standards(text: str) -> list[str]:
@@ -55,7 +82,7 @@ def cited_standards(text: str) -> list[str]:
     return seen
 
 
-def tag_units(doc_id: str, units: list[Clause], vocab: Vocab) -> None:
+def tag_units(doc_id: str, units: list[Clause], vocab: Vocab, nature: str = "") -> None:
     """Fill strength, roles, owner_roles, phases and references in place."""
     by_label = {u.label: u for u in units}
     role_m = vocab.matcher("role", "mentions")
@@ -63,12 +90,13 @@ def tag_units(doc_id: str, units: list[Clause], vocab: Vocab) -> None:
     for u in units:  # parents come before children (document order)
         parent = by_label.get(u.parent) if u.parent else None
         # strength: the unit's own modal verb, else the lead-in clause's
-        own = None if u.kind in ("note", "table-row", "form", "table", "reference", "figure") \
-            else detect_strength(u.text)
+        own = None if u.kind in ("note", "table-row", "form", "table", "reference", "figure", "cover") \
+            else detect_modal(u.text, vocab.modals, nature)
         if own:
-            u.strength = own
-        elif parent is not None and u.kind == "item" and parent.strength != "none":
-            u.strength, u.strength_inherited = parent.strength, True
+            u.modal, u.strength = own
+        elif parent is not None and u.kind == "item" and _lead_in(parent, vocab, nature)[1] != "none":
+            u.modal, u.strength = _lead_in(parent, vocab, nature)
+            u.strength_inherited = True
         else:
             u.strength = "none"
         # roles: owners of this section (inherited) + roles the unit names

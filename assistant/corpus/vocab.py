@@ -1,4 +1,7 @@
-"""Role and phase vocabularies (corpus/vocab/*.toml): data, not code."""
+"""The vocabularies of corpus/vocab/ — data, not code — loaded into one `Vocab`:
+roles and phases (roles.toml, phases.toml), the thesaurus of users' words
+(thesaurus.toml), modal verbs (modals.toml) and the force of each kind of document
+(force.toml)."""
 
 from __future__ import annotations
 
@@ -27,6 +30,55 @@ class Phase:
     mentions: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ThesaurusEntry:
+    terms: tuple[str, ...]
+    expand: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Modal:
+    words: tuple[str, ...]
+    strength: str
+    natures: tuple[str, ...] = ()  # empty: every document
+    first_clause_only: bool = False
+    after_condition: "re.Pattern[str] | None" = None  # a clause that lifts first_clause_only
+
+
+@dataclass(frozen=True)
+class ModalRules:
+    modals: tuple[Modal, ...] = ()
+    not_modal: tuple[str, ...] = ()
+    contextual: tuple[tuple[str, "re.Pattern[str]"], ...] = ()  # (word, when it is the modal)
+
+
+@dataclass(frozen=True)
+class Force:
+    nature: str
+    name: str
+    force: str
+    modal_meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """An asked slot (slots.toml): what kind of fact a question wants and what states it."""
+    id: str
+    ask: tuple["re.Pattern[str]", ...]
+    filler: tuple["re.Pattern[str]", ...]
+    missing: str
+
+    def asked(self, question: str) -> bool:
+        return any(p.search(question) for p in self.ask)
+
+    def filled_by(self, text: str) -> "re.Match[str] | None":
+        for p in self.filler:
+            m = p.search(text)
+            if m:
+                return m
+        return None
+
+
 @dataclass
 class Vocab:
     roles: list[Role]
@@ -38,6 +90,16 @@ class Vocab:
     phase_sections: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     # (doc_id, label) of sections that apply to every phase of a scheme -> scheme
     all_stages: dict[tuple[str, str], str] = field(default_factory=dict)
+    thesaurus: tuple[ThesaurusEntry, ...] = ()
+    modals: ModalRules = field(default_factory=ModalRules)
+    force: dict[str, Force] = field(default_factory=dict)
+    slots: tuple[Slot, ...] = ()
+    question_forms: "re.Pattern[str] | None" = None  # slots.toml [forms]: grammar, not topic
+
+    def asked_slot(self, question: str) -> Slot | None:
+        """The first slot of slots.toml the (normalized) question asks for."""
+        q = question.lower()
+        return next((s for s in self.slots if s.asked(q)), None)
 
     @property
     def role_ids(self) -> list[str]:
@@ -99,6 +161,55 @@ def _read(path: Path) -> dict:
         raise ManifestError(f"词表文件 {path} 格式错误：{exc}") from exc
 
 
+def load_thesaurus(path: Path) -> tuple[ThesaurusEntry, ...]:
+    if not Path(path).is_file():
+        return ()
+    data = _read(Path(path))
+    return tuple(ThesaurusEntry(tuple(e.get("terms", [])), tuple(e.get("expand", [])))
+                 for e in data.get("entry", []))
+
+
+def load_modals(path: Path) -> ModalRules:
+    if not Path(path).is_file():
+        return ModalRules()
+    data = _read(Path(path))
+    try:
+        modals = tuple(Modal(tuple(m["words"]), m["strength"], tuple(m.get("natures", [])),
+                             bool(m.get("first_clause_only", False)),
+                             re.compile(m["after_condition"]) if m.get("after_condition") else None)
+                       for m in data.get("modal", []))
+        contextual = tuple((c["word"], re.compile(c["modal_if"])) for c in data.get("contextual", []))
+    except (KeyError, re.error) as exc:
+        raise ManifestError(f"词表文件 {path} 格式错误：{exc!r}") from exc
+    return ModalRules(modals, tuple(data.get("not_modal", {}).get("words", [])), contextual)
+
+
+def load_force(path: Path) -> dict[str, Force]:
+    if not Path(path).is_file():
+        return {}
+    return {k: Force(k, v.get("name", k), v.get("force", ""), v.get("modal_meaning", ""))
+            for k, v in _read(Path(path)).items()}
+
+
+def load_slots(path: Path) -> tuple[Slot, ...]:
+    if not Path(path).is_file():
+        return ()
+    data = _read(Path(path))
+    try:
+        return tuple(Slot(s["id"], tuple(re.compile(x, re.I) for x in s.get("ask", [])),
+                          tuple(re.compile(x) for x in s.get("filler", [])), s.get("missing", ""))
+                     for s in data.get("slot", []))
+    except (KeyError, re.error) as exc:
+        raise ManifestError(f"词表文件 {path} 格式错误：{exc!r}") from exc
+
+
+def load_forms(path: Path) -> "re.Pattern[str] | None":
+    if not Path(path).is_file():
+        return None
+    forms = _read(Path(path)).get("forms", {}).get("patterns", [])
+    return re.compile("|".join(sorted(forms, key=len, reverse=True))) if forms else None
+
+
 def load_vocab(vocab_dir: Path) -> Vocab:
     rdata = _read(vocab_dir / "roles.toml")
     pdata = _read(vocab_dir / "phases.toml")
@@ -112,7 +223,10 @@ def load_vocab(vocab_dir: Path) -> Vocab:
               tuple(p.get("mentions", [])))
         for p in pdata.get("phase", [])
     ]
-    v = Vocab(roles=roles, phases=phases, role_ignore=tuple(rdata.get("ignore", [])))
+    v = Vocab(roles=roles, phases=phases, role_ignore=tuple(rdata.get("ignore", [])),
+              thesaurus=load_thesaurus(vocab_dir / "thesaurus.toml"),
+              modals=load_modals(vocab_dir / "modals.toml"), force=load_force(vocab_dir / "force.toml"),
+              slots=load_slots(vocab_dir / "slots.toml"), question_forms=load_forms(vocab_dir / "slots.toml"))
     role_ids = set(v.role_ids)
     for o in rdata.get("owner", []):
         if o["role"] not in role_ids:

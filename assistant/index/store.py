@@ -3,6 +3,7 @@
 Persisted under index/:
   chroma/            chromadb PersistentClient store (one collection of clause nodes)
   bm25/              bm25s index over jieba tokens
+  bm25-chars/        bm25s index over character bigrams (typos, segmentation mismatches)
   userdict.txt       the generated jieba dictionary
   nodes.json         node id → metadata and text (for results and the sparse side)
   meta.json          what built it (embedding id and dimension, dictionary hash,
@@ -15,6 +16,7 @@ embedding model changed); the BM25 side is rebuilt whole (it takes milliseconds)
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from assistant.corpus.model import Clause
 from assistant.corpus.store import Corpus, Document
 from assistant.errors import IndexMismatchError, IndexNotFoundError
-from assistant.index.embeddings import embedding_id
+from assistant.index.embeddings import EmbeddingCache, embedding_id
 from assistant.index.tokenizer import (
     ChineseTokenizer,
     domain_terms,
@@ -42,7 +44,7 @@ from assistant.index.tokenizer import (
 from assistant.settings import Settings
 
 COLLECTION = "clauses"
-INDEX_FORMAT = 2
+INDEX_FORMAT = 4
 
 
 def package_version() -> str:
@@ -60,6 +62,18 @@ def node_text(doc: Document, unit: Clause) -> str:
         parent = doc.by_label.get(unit.parent or "")
         head = f"{head} {parent.title if parent and parent.title else ''}".strip()
     return f"{doc.spec.title}｜{head}\n{body}".strip()
+
+
+# English words (with a lower-case letter: document codes such as GXAS or GB/T stay)
+_LATIN_RUN = re.compile(r"[A-Za-z]*[a-z][A-Za-z]*(?:[ \-'][A-Za-z]*[a-z][A-Za-z]*)*")
+
+
+def embed_text(content: str) -> str:
+    """What the dense model sees of a node: its text without English runs. The documents
+    are Chinese; their few English lines (a cover's English title, the English names of
+    terms) would otherwise draw every English question to the cover and the terms, since
+    English matches English more closely than Chinese does across languages."""
+    return re.sub(r"[ \t]{2,}", " ", _LATIN_RUN.sub(" ", content)).strip()
 
 
 def unit_metadata(doc: Document, unit: Clause) -> dict[str, Any]:
@@ -141,6 +155,7 @@ class ClauseIndex:
     meta: dict[str, Any]
     # unit-normalised node vectors in node order, when dense search runs in memory
     vectors: np.ndarray | None = None
+    bm25_chars: bm25s.BM25 | None = None  # character bigrams
 
     def node(self, node_id: str) -> TextNode:
         return self.nodes[self.node_pos[node_id]]
@@ -169,10 +184,7 @@ def _read_meta(index_dir: Path) -> dict | None:
 
 def dictionary(corpus: Corpus, settings: Settings) -> tuple[list[str], str]:
     """The jieba user dictionary the current corpus and vocabularies call for, and its hash."""
-    from assistant.retrieval.query import load_thesaurus
-
-    thesaurus = load_thesaurus(settings.vocab_dir / "thesaurus.toml")
-    extra = [t for e in thesaurus for t in (*e.terms, *e.expand)]
+    extra = [t for e in corpus.vocab.thesaurus for t in (*e.terms, *e.expand)]
     terms = domain_terms(corpus, extra)
     return terms, user_dict_hash(terms)
 
@@ -206,32 +218,47 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
     todo = [n for n in nodes if n.metadata["doc_id"] in changed]
     dim = cmeta.get("dimension") if same_model else None
     batch = 64
+    cache = EmbeddingCache(settings.embed_cache_dir / "embeddings.sqlite3") if settings.embed_cache_dir else None
+    model = embedding_id(embed)
+    computed = 0
     for i in range(0, len(todo), batch):
         chunk = todo[i: i + batch]
-        vectors = embed.get_text_embedding_batch([n.get_content() for n in chunk])
-        for n, v in zip(chunk, vectors):
-            n.embedding = v
-        dim = len(vectors[0])
+        texts = [embed_text(n.get_content()) for n in chunk]
+        known = cache.get(model, texts) if cache else {}
+        missing = [t for t in texts if t not in known]
+        if missing:
+            fresh = dict(zip(missing, embed.get_text_embedding_batch(missing)))
+            computed += len(missing)
+            if cache:
+                cache.put(model, fresh)
+            known.update(fresh)
+        for n, t in zip(chunk, texts):
+            n.embedding = known[t]
+        dim = len(chunk[0].embedding)
         store.add(chunk)
         if progress:
             progress(min(i + batch, len(todo)), len(todo))
+    if cache:
+        cache.close()
     if dim is None:  # nothing embedded and no record: probe once
         dim = len(embed.get_query_embedding("维度"))
     collection.modify(metadata={"embedding": embedding_id(embed), "format": INDEX_FORMAT, "dimension": dim,
                                 "corpus": json.dumps(corpus.fingerprint(), sort_keys=True)})
 
     tokenizer = ChineseTokenizer(dict_path, load_stopwords(settings.vocab_dir / "stopwords.txt"))
-    bm25 = bm25s.BM25()
-    bm25.index([tokenizer(n.get_content()) for n in nodes], show_progress=False)
-    bm25_dir = settings.index_dir / "bm25"
-    if bm25_dir.exists():
-        shutil.rmtree(bm25_dir)
-    bm25.save(str(bm25_dir), show_progress=False)
+    for name, split in (("bm25", tokenizer), ("bm25-chars", tokenizer.char_ngrams)):
+        bm25 = bm25s.BM25()
+        bm25.index([split(n.get_content()) or ["∅"] for n in nodes], show_progress=False)
+        bm25_dir = settings.index_dir / name
+        if bm25_dir.exists():
+            shutil.rmtree(bm25_dir)
+        bm25.save(str(bm25_dir), show_progress=False)
     (settings.index_dir / "nodes.json").write_text(json.dumps(
         [{"id": n.id_, "text": n.get_content(), "metadata": n.metadata} for n in nodes],
         ensure_ascii=False), encoding="utf-8")
     meta = _expected_meta(corpus, embed, dict_hash, dim)
-    meta.update({"nodes": len(nodes), "embedded_now": len(todo), "reembedded_docs": changed,
+    meta.update({"nodes": len(nodes), "embedded_now": len(todo), "computed_by_model": computed,
+                 "reembedded_docs": changed,
                  "build_seconds": round(time.perf_counter() - t0, 3)})
     (settings.index_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2),
                                                   encoding="utf-8")
@@ -275,6 +302,7 @@ def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild
     records = json.loads((settings.index_dir / "nodes.json").read_text(encoding="utf-8"))
     nodes = [TextNode(id_=r["id"], text=r["text"], metadata=r["metadata"]) for r in records]
     bm25 = bm25s.BM25.load(str(settings.index_dir / "bm25"), show_progress=False)
+    bm25_chars = bm25s.BM25.load(str(settings.index_dir / "bm25-chars"), show_progress=False)
     tokenizer = ChineseTokenizer(dict_path, load_stopwords(settings.vocab_dir / "stopwords.txt"))
     collection = _collection(chroma_client(settings), create=False)
     return ClauseIndex(
@@ -282,6 +310,7 @@ def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild
         bm25=bm25, tokenizer=tokenizer, vector_store=_vector_store(collection),
         embed_model=embed, meta=meta,
         vectors=_read_vectors(collection, nodes) if settings.dense_in_memory else None,
+        bm25_chars=bm25_chars,
     )
 
 
@@ -300,8 +329,10 @@ def _read_vectors(collection, nodes: list[TextNode]) -> np.ndarray:
     return vectors / np.where(norms == 0, 1.0, norms)
 
 
-def bm25_scores(index: ClauseIndex, tokens: list[str]) -> np.ndarray:
-    """BM25 score of every node for the query tokens (0 where no token matches)."""
-    if not tokens:
+def bm25_scores(index: ClauseIndex, tokens: list[str], chars: bool = False) -> np.ndarray:
+    """BM25 score of every node for the query tokens (0 where no token matches); chars:
+    over the character-bigram index, for tokens from tokenizer.char_ngrams."""
+    bm25 = index.bm25_chars if chars else index.bm25
+    if not tokens or bm25 is None:
         return np.zeros(len(index.nodes), dtype=np.float32)
-    return np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)
+    return np.asarray(bm25.get_scores(tokens), dtype=np.float32)

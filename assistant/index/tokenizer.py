@@ -19,6 +19,7 @@ from assistant.corpus.store import Corpus
 
 _TOKEN_RE = re.compile(r"[\u4e00-\u9fff]|[A-Za-z0-9]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_NGRAM_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]{2,}")
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -98,6 +99,21 @@ class ChineseTokenizer:
         (0 for strings that are not dictionary words, such as segmentation fragments)."""
         self._jieba.check_initialized()
         return int(self._jieba.FREQ.get(word, 0) or 0)
+
+    def char_ngrams(self, text: str) -> list[str]:
+        """Character bigrams of every run of Chinese (a single character when the run has
+        one) and lower-cased Latin words: a second sparse view that still matches where a
+        typo (延申 for 延伸) or a different segmentation breaks a jieba word."""
+        out = []
+        for m in _NGRAM_RUN.finditer(text.lower()):
+            run = m.group(0)
+            if run[0].isascii():
+                out.append(run)
+            elif len(run) == 1:
+                out.append(run)
+            else:
+                out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        return out
 
     def __call__(self, text: str) -> list[str]:
         return self.tokenize(text)

@@ -1,43 +1,71 @@
-"""Query understanding: roles and phases named in a question, and thesaurus expansion."""
+"""Query understanding: normalization, roles and phases named in a question, documents it
+points at, and thesaurus expansion.
+
+Normalization first, so that every later step sees one form of the question: traditional
+characters become simplified (OpenCC t2s), full-width letters, digits and punctuation
+become their ordinary forms (NFKC, except the Chinese punctuation the documents use),
+English is lower-cased, whitespace collapsed.
+"""
 
 from __future__ import annotations
 
 import re
-import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
+from assistant.corpus.manifest import DocumentSpec
 from assistant.corpus.vocab import Vocab
-from assistant.errors import ManifestError
+
+# Chinese punctuation that NFKC would turn into ASCII; the documents use these forms
+_KEEP = str.maketrans({"，": "\x01", "：": "\x02", "；": "\x03", "（": "\x04", "）": "\x05", "？": "\x06",
+                       "！": "\x07"})
+_RESTORE = str.maketrans({"\x01": "，", "\x02": "：", "\x03": "；", "\x04": "（", "\x05": "）", "\x06": "？",
+                          "\x07": "！"})
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
-@dataclass(frozen=True)
-class ThesaurusEntry:
-    terms: tuple[str, ...]
-    expand: tuple[str, ...]
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
 
 
-@lru_cache(maxsize=8)
-def load_thesaurus(path: Path) -> tuple[ThesaurusEntry, ...]:
-    if not Path(path).is_file():
-        return ()
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"同义词表 {path} 格式错误：{exc}") from exc
-    return tuple(ThesaurusEntry(tuple(e.get("terms", [])), tuple(e.get("expand", [])))
-                 for e in data.get("entry", []))
+def normalize(text: str) -> str:
+    """One form of a question: simplified characters, half-width letters and digits, Chinese
+    punctuation kept, whitespace collapsed, zero-width and control characters dropped."""
+    t = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\n\t")
+    t = unicodedata.normalize("NFKC", t.translate(_KEEP)).translate(_RESTORE)
+    t = _t2s().convert(t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def cjk_share(text: str) -> float:
+    """Share of Chinese characters among the letters of a question (0 for English)."""
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    return cjk / (cjk + latin / 4 or 1)  # about four Latin letters make a word
 
 
 @dataclass
 class QueryAnalysis:
-    text: str
+    text: str  # the normalized question
+    original: str = ""
     roles: list[str] = field(default_factory=list)
     phases: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
     doc_hint: list[str] = field(default_factory=list)
     definition: bool = False  # "X是什么": 术语和定义 first
+    metadata: bool = False  # "T/GXAS 1220什么时候实施": the cover page and 前言 first
+    cjk: float = 1.0  # share of Chinese in the question
+
+    @property
+    def sparse_cjk(self) -> float:
+        """Share of Chinese in what the word-level side matches: an English question whose
+        words the thesaurus knows has Chinese to match word for word."""
+        return cjk_share(self.sparse_text)
 
     @property
     def sparse_text(self) -> str:
@@ -45,29 +73,41 @@ class QueryAnalysis:
         return " ".join([self.text, *self.expansions])
 
 
-_DOC_HINTS = {
-    # words that point at one document
-    "红盾": "hzas-8-2020",
-    "陪你跑一次": "hzas-8-2020",
-    "试点": None,  # both MIIT documents: no single hint
-}
-
-
 # "这个标准里…" / "本文件中…": a pointer at the document, not a topic word
 _DEICTIC_RE = re.compile(r"(这个|这份|这一|该|本|此)(标准|文件|规范|指南|通知)(里面|里|中的|中|里的|上)?")
-_DEFINITION_RE = re.compile(r"是什么$|是什么[？?。]?$|什么意思|的定义|定义是|指什么|含义|是指什么")
+# a question about a document itself: its number, dates, issuer, drafters (封面 and 前言)
+_METADATA_RE = re.compile(r"编号|标准号|发布单位|发布机构|哪个单位发布|谁发布|由谁发布|什么时候(开始)?(实施|发布|生效)|哪天(开始)?(实施|发布)"
+                          r"|哪一?年(实施|发布)|实施日期|发布日期|(开始|正式)实施|归口|提出单位|由.{0,6}提出|起草单位|起草人|谁起草"
+                          r"|哪些单位起草|技术委员会|when (was|does|did|is) .{0,40}(issued|published|effective|take effect)"
+                          r"|who (issued|published|drafted)|drafting", re.I)
+_DOCUMENT_WORD = re.compile(r"标准|文件|规范|指南|通知|standard|document|guide", re.I)
+_DEFINITION_RE = re.compile(r"是什么$|是什么[？?。]?$|什么意思|的定义|定义是|指什么|含义|是指什么|what (is|does) .{0,40}mean")
 
 
 class QueryAnalyzer:
-    def __init__(self, vocab: Vocab, thesaurus: tuple[ThesaurusEntry, ...]) -> None:
+    def __init__(self, vocab: Vocab, documents: list[DocumentSpec] | None = None) -> None:
         self.role_m = vocab.matcher("role", "synonyms")
         self.phase_m = vocab.matcher("phase", "synonyms")
-        self.thesaurus = thesaurus
+        self.thesaurus = vocab.thesaurus
+        # how users name a document: its code, its title, and the manifest's aliases
+        names: dict[str, list[str]] = {}
+        for d in documents or []:
+            for n in (d.code.split("（")[0] if d.code and "X" not in d.code else "", d.title, *d.aliases):
+                if n and len(n) >= 2:
+                    names.setdefault(normalize(n).lower(), []).append(d.doc_id)
+        self._doc_names = sorted(names.items(), key=lambda kv: -len(kv[0]))
 
     def analyze(self, question: str) -> QueryAnalysis:
-        q = re.sub(r"\s+", " ", question).strip()
+        original = question
+        q = normalize(question)
+        low = q.lower()
+        qa = QueryAnalysis(text=q, original=original, cjk=cjk_share(q))
+        for name, docs in self._doc_names:
+            if name in low:
+                qa.doc_hint.extend(d for d in docs if d not in qa.doc_hint)
+                low = low.replace(name, " ")
         q = _DEICTIC_RE.sub("", q).strip() or q
-        qa = QueryAnalysis(text=q)
+        qa.text = q
         qa.roles = self.role_m.ids(q)
         # "企业" alone is too common to steer retrieval unless nothing else is named
         if len(qa.roles) > 1 and "品牌授权企业" in qa.roles:
@@ -77,11 +117,11 @@ class QueryAnalyzer:
         qa.phases = self.phase_m.ids(q)
         # the standards' names for the roles and phases the user named
         qa.expansions.extend(x for x in qa.roles + qa.phases if x not in q)
+        low_q = q.lower()
         for entry in self.thesaurus:
-            if any(t in q for t in entry.terms):
+            if any(t.lower() in low_q for t in entry.terms):
                 qa.expansions.extend(x for x in entry.expand if x not in qa.expansions)
-        qa.definition = bool(_DEFINITION_RE.search(q))
-        for word, doc in _DOC_HINTS.items():
-            if doc and word in q and doc not in qa.doc_hint:
-                qa.doc_hint.append(doc)
+
+        qa.definition = bool(_DEFINITION_RE.search(q.lower()))
+        qa.metadata = bool(_METADATA_RE.search(q)) and bool(qa.doc_hint or _DOCUMENT_WORD.search(q))
         return qa

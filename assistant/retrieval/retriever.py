@@ -27,7 +27,7 @@ from assistant.corpus.model import STRENGTHS
 from assistant.errors import InvalidQueryError
 from assistant.index.embeddings import embed_queries
 from assistant.index.store import ClauseIndex, bm25_scores
-from assistant.retrieval.query import QueryAnalysis, QueryAnalyzer, load_thesaurus
+from assistant.retrieval.query import QueryAnalysis, QueryAnalyzer
 
 Mode = Literal["hybrid", "bm25", "dense"]
 LIST_KEYS = ("roles", "phases")
@@ -137,6 +137,15 @@ class VectorCache:
 
 
 @dataclass
+class Retrieval:
+    """One question's retrieval, as the answer stage receives it."""
+
+    qa: QueryAnalysis
+    ranked: list[tuple[int, float]]  # (node position, fused score), best first
+    hits: list["Hit"]
+
+
+@dataclass
 class Hit:
     doc_id: str
     label: str
@@ -160,29 +169,31 @@ class HybridClauseRetriever(BaseRetriever):
     """BM25 over jieba tokens + dense vectors in chromadb, fused, role/phase aware."""
 
     def __init__(self, index: ClauseIndex, *, mode: Mode = "hybrid",
-                 fusion: Literal["rrf", "weighted"] = "weighted", alpha: float = 0.7,
+                 fusion: Literal["rrf", "weighted"] = "weighted", alpha: float = 0.7, char_weight: float = 0.0,
                  top_k: int = 10, candidates: int = 50, understanding: bool = True,
                  role_boost: float = 0.25, owner_boost: float = 0.6, phase_boost: float = 0.35,
-                 doc_boost: float = 0.2, term_boost: float = 0.5,
+                 doc_boost: float = 0.2, term_boost: float = 0.5, metadata_boost: float = 1.0,
                  filters: SearchFilters | None = None, rrf_k: int = 60,
                  query_cache_size: int = 1024) -> None:
         super().__init__()
         self.index = index
         self.mode = mode
         self.fusion = fusion
-        self.alpha = alpha
+        self.alpha = alpha  # weight of the word BM25 (jieba) in the weighted mix; dense gets 1 - alpha
+        self.char_weight = char_weight  # weight of the character-bigram BM25, added to the mix
         self.top_k = top_k
         self.candidates = candidates
         self.understanding = understanding
         self.role_boost, self.owner_boost = role_boost, owner_boost
         self.phase_boost, self.doc_boost, self.term_boost = phase_boost, doc_boost, term_boost
+        self.metadata_boost = metadata_boost
         self.filters = filters or SearchFilters()
         self.rrf_k = rrf_k
         # the same question text always gets the same vector: portals and follow-ups repeat
         # questions, and embedding is most of the CPU of a search
         self._vectors = VectorCache(query_cache_size)
         corpus = index.corpus
-        self.analyzer = QueryAnalyzer(corpus.vocab, load_thesaurus(corpus.root / "vocab" / "thesaurus.toml"))
+        self.analyzer = QueryAnalyzer(corpus.vocab, [d.spec for d in corpus.documents.values()])
 
     # -- llama-index entry point ------------------------------------------------
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
@@ -245,26 +256,48 @@ class HybridClauseRetriever(BaseRetriever):
                 out[pos] = 1.0 - float(dist)
         return out
 
-    def _sparse(self, qa: QueryAnalysis, mask: np.ndarray | None, k: int) -> dict[int, float]:
+    def similarities(self, text: str, positions: list[int]) -> list[float]:
+        """Cosine of the dense text's vector with these nodes' vectors (from memory, or read
+        from chroma when dense search runs there)."""
+        if not positions:
+            return []
+        q = self.query_vectors([text])[0]
+        if self.index.vectors is not None:
+            return [float(self.index.vectors[p] @ q) for p in positions]
+        ids = [self.index.nodes[p].id_ for p in positions]
+        got = self.index.vector_store.client.get(ids=ids, include=["embeddings"])
+        by_id = {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+        out = []
+        for i in ids:
+            v = by_id.get(i)
+            out.append(float(v @ q / (np.linalg.norm(v) or 1.0)) if v is not None else 0.0)
+        return out
+
+    def _sparse(self, qa: QueryAnalysis, mask: np.ndarray | None, k: int, chars: bool = False) -> dict[int, float]:
         text = qa.sparse_text if self.understanding else qa.text
-        scores = bm25_scores(self.index, self.index.tokenizer(text))
+        tokens = self.index.tokenizer.char_ngrams(text) if chars else self.index.tokenizer(text)
+        scores = bm25_scores(self.index, tokens, chars=chars)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         top = np.argsort(-scores)[:k]
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 
     def scored(self, question: str, filters: SearchFilters | None = None,
-               query_vector: np.ndarray | None = None) -> tuple[list[tuple[int, float]], QueryAnalysis]:
+               query_vector: np.ndarray | None = None,
+               prefer_docs: list[str] | None = None) -> tuple[list[tuple[int, float]], QueryAnalysis]:
         """All candidate nodes with fused (and boosted) scores, best first. query_vector:
         the vector of dense_text(question), when the caller embedded it already."""
         filters = filters or self.filters
         filters.validate(self.index)
         mf = filters.to_metadata_filters()
         qa = self.analyzer.analyze(question)
+        qa.doc_hint.extend(d for d in prefer_docs or [] if d not in qa.doc_hint)
         mask = None
         if mf is not None:
             mask = np.array([matches(n.metadata, mf) for n in self.index.nodes])
         sparse = self._sparse(qa, mask, self.candidates) if self.mode != "dense" else {}
+        chars = (self._sparse(qa, mask, self.candidates, chars=True)
+                 if self.mode == "hybrid" and self.char_weight > 0 else {})
         dense = self._dense(qa.text, mask, mf, self.candidates, query_vector) if self.mode != "bm25" else {}
         fused: dict[int, float] = {}
         if self.mode == "bm25":
@@ -277,13 +310,18 @@ class HybridClauseRetriever(BaseRetriever):
                     fused[pos] = fused.get(pos, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         else:
             smax = max(sparse.values(), default=0.0) or 1.0
+            cmax = max(chars.values(), default=0.0) or 1.0
             dvals = list(dense.values())
             dmin, dmax = (min(dvals), max(dvals)) if dvals else (0.0, 1.0)
             span = (dmax - dmin) or 1.0
-            for pos in set(sparse) | set(dense):
+            # an English question matches little of the Chinese text word for word: the
+            # sparse views count in proportion to how much of the question is Chinese
+            w_word, w_char = self.alpha * qa.sparse_cjk, self.char_weight * qa.sparse_cjk
+            for pos in set(sparse) | set(dense) | set(chars):
                 s = sparse.get(pos, 0.0) / smax
+                c = chars.get(pos, 0.0) / cmax
                 d = (dense[pos] - dmin) / span if pos in dense else 0.0
-                fused[pos] = self.alpha * s + (1 - self.alpha) * d
+                fused[pos] = w_word * s + w_char * c + (1 - self.alpha) * d
         if self.understanding:
             for pos in fused:
                 md = self.index.nodes[pos].metadata
@@ -298,6 +336,8 @@ class HybridClauseRetriever(BaseRetriever):
                     factor += self.doc_boost
                 if qa.definition and md["kind"] == "term":
                     factor += self.term_boost
+                if qa.metadata and md["kind"] in ("cover", "foreword") and (not qa.doc_hint or md["doc_id"] in qa.doc_hint):
+                    factor += self.metadata_boost
                 fused[pos] *= factor
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         return ranked, qa
@@ -305,10 +345,19 @@ class HybridClauseRetriever(BaseRetriever):
     # -- results ----------------------------------------------------------------
     def search(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None,
                query_vector: np.ndarray | None = None) -> list[Hit]:
+        return self.retrieve_all(question, filters, top_k, query_vector).hits
+
+    def retrieve_all(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None,
+                     query_vector: np.ndarray | None = None, prefer_docs: list[str] | None = None) -> "Retrieval":
+        """Hits (a clause with the items of it that matched), and what the answer stage also
+        needs: the analysed question and every candidate node's fused score."""
         if not question or not question.strip():
             raise InvalidQueryError("问题不能为空。")
         top_k = top_k or self.top_k
-        ranked, _ = self.scored(question, filters, query_vector)
+        ranked, qa = self.scored(question, filters, query_vector, prefer_docs)
+        return Retrieval(qa=qa, ranked=ranked, hits=self._group(ranked, top_k))
+
+    def _group(self, ranked: list[tuple[int, float]], top_k: int) -> list[Hit]:
         nodes = self.index.nodes
         in_play = {nodes[pos].id_ for pos, _ in ranked}
         hits: dict[str, Hit] = {}

@@ -157,7 +157,7 @@ def form_fields(corpus: Corpus) -> dict:
         "status": [{"name": i.name, "options": i.options, "has_amount": i.has_amount} for i in status_items(corpus).values()],
         "indicators": indicator_names(corpus),
         "notes": outline,
-        "note_headings": [{"key": k, "heading": f"{k}{u.title or ''}"} for k, u in zip(outline, units)],
+        "note_headings": [{"key": k, "heading": f"{k}{u.title or ''}"} for k, u in zip(outline, units, strict=True)],
         "experience": parts,
         "application": APPLICATION_FIELDS,
         "self_assessment_limit": int(m.group(1)) if m else None,

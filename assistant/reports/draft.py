@@ -494,7 +494,7 @@ class Drafter:
         if lo is not None:
             level = "ok" if lo <= total <= hi else "warning"
             checks.append(Check(level, "典型经验.字数", f"已填写正文约 {total} 字；要求 {lo}–{hi} 字（{req.label}）。",
-                                "length", "字数"))
+                                "length", "正文"))
         unknown = set(form.experience) - {p[0] for p in parts}
         if unknown:
             checks.append(Check("warning", "典型经验", "以下字段不属于六个部分，未放入草稿：" + "、".join(sorted(unknown)),

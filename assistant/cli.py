@@ -354,7 +354,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_report_draft(args: argparse.Namespace) -> int:
     from assistant.reports.draft import Drafter
-    from assistant.reports.export import LEVEL_ZH, to_dict, to_docx, to_markdown
+    from assistant.reports.export import LEVEL_ZH, checklist_docx, checklist_markdown, to_dict, to_docx, to_markdown
     from assistant.reports.form import load_form, parse_form
 
     corpus = _load_corpus()
@@ -362,20 +362,35 @@ def cmd_report_draft(args: argparse.Namespace) -> int:
     draft = Drafter(corpus).draft(args.type, form)
     if args.out:
         out = Path(args.out)
-        if out.suffix.lower() == ".docx":
+        suffix = out.suffix.lower()
+        checklist = out.with_name(f"{out.stem}-检查清单{'.md' if suffix in ('.md', '.pdf') else out.suffix}")
+        if suffix == ".docx":
             out.write_bytes(to_docx(draft))
-        elif out.suffix.lower() == ".json":
+            checklist.write_bytes(checklist_docx(draft))
+        elif suffix == ".pdf":
+            import tempfile
+
+            from assistant.reports.render import docx_to_pdf
+
+            with tempfile.TemporaryDirectory() as tmp:
+                src = Path(tmp) / f"{out.stem}.docx"
+                src.write_bytes(to_docx(draft))
+                out.write_bytes(docx_to_pdf(src, Path(tmp)).read_bytes())
+            checklist.write_text(checklist_markdown(draft), encoding="utf-8")
+        elif suffix == ".json":
             out.write_text(json.dumps(to_dict(draft), ensure_ascii=False, indent=2), encoding="utf-8")
+            checklist = None
         else:
             out.write_text(to_markdown(draft), encoding="utf-8")
-        print(f"已写入 {out}")
+            checklist.write_text(checklist_markdown(draft), encoding="utf-8")
+        print(f"已写入草稿 {out}" + (f"，检查清单 {checklist}" if checklist else ""))
     elif args.json:
         _print_json(to_dict(draft))
     else:
-        print(to_markdown(draft))
+        print(to_markdown(draft, with_checks=True))
     if args.out:
         for c in draft.checks:
-            print(f"[{LEVEL_ZH[c.level]}] {c.field}：{c.message}", file=sys.stderr)
+            print(f"[{LEVEL_ZH[c.level]}] {c.label}：{c.message}", file=sys.stderr)
     return 1 if any(c.level == "error" for c in draft.checks) else 0
 
 
@@ -466,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd = rsub.add_parser("draft", help="按表单起草，附条款引用与检查结果")
     rd.add_argument("--type", required=True, choices=["summary", "experience", "application"])
     rd.add_argument("--input", required=True, help="表单文件（.toml 或 .json），示例见 docs/sample_form.toml")
-    rd.add_argument("--out", help="输出文件：.docx、.md 或 .json；不给则打印 Markdown")
+    rd.add_argument("--out", help="输出文件：.docx、.md、.pdf（需 LibreOffice）或 .json；检查清单另存为「文件名-检查清单」。"
+                                  "不给则打印 Markdown（草稿在前，检查清单在后）")
     rd.add_argument("--json", action="store_true")
     rd.set_defaults(func=cmd_report_draft)
 

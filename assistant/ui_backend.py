@@ -69,15 +69,20 @@ class LocalBackend:
         return self.chat.drafter.draft(kind, parse_form(form, self.corpus))
 
     def report_draft(self, kind: str, form: dict) -> dict:
-        from assistant.reports.export import to_dict, to_markdown
+        from assistant.reports.export import checklist_markdown, to_dict, to_markdown
 
         d = self._draft(kind, form)
-        return {**to_dict(d), "markdown": to_markdown(d, False), "type": d.kind}
+        return {**to_dict(d), "markdown": to_markdown(d), "checklist_markdown": checklist_markdown(d), "type": d.kind}
 
     def report_docx(self, kind: str, form: dict) -> bytes:
         from assistant.reports.export import to_docx
 
         return to_docx(self._draft(kind, form))
+
+    def report_checklist_docx(self, kind: str, form: dict) -> bytes:
+        from assistant.reports.export import checklist_docx
+
+        return checklist_docx(self._draft(kind, form))
 
 
 class RemoteBackend:
@@ -135,14 +140,20 @@ class RemoteBackend:
     def report_draft(self, kind: str, form: dict) -> dict:
         return self._call("POST", "/v1/reports/draft", json={"type": kind, "form": form})
 
-    def report_docx(self, kind: str, form: dict) -> bytes:
+    def _report_file(self, path: str, kind: str, form: dict) -> bytes:
         try:
-            r = self.http.post("/v1/reports/draft.docx", json={"type": kind, "form": form})
+            r = self.http.post(path, json={"type": kind, "form": form})
         except httpx.HTTPError as exc:
             raise BackendError(f"无法连接问答服务（{exc.__class__.__name__}），请稍后重试。") from exc
         if r.status_code != 200:
             self._call("POST", "/v1/reports/draft", json={"type": kind, "form": form})  # raises the error
         return r.content
+
+    def report_docx(self, kind: str, form: dict) -> bytes:
+        return self._report_file("/v1/reports/draft.docx", kind, form)
+
+    def report_checklist_docx(self, kind: str, form: dict) -> bytes:
+        return self._report_file("/v1/reports/checklist.docx", kind, form)
 
 
 def make_backend(settings: Settings):

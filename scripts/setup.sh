@@ -28,3 +28,28 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     echo "setup: chromium/chromedriver missing (needs apt as root); the real-browser UI test will be skipped" >&2
   fi
 fi
+
+# Report drafts (assistant/reports): LibreOffice and poppler render the DOCX to PDF/PNG in a test,
+# and free CJK fonts stand in for the fonts a draft names (仿宋/小标宋 -> Noto Serif CJK,
+# 黑体 -> Noto Sans CJK, 楷体 -> LXGW WenKai; Times New Roman -> Liberation Serif).
+report_pkgs="libreoffice-writer-nogui poppler-utils fonts-noto-cjk fonts-lxgw-wenkai fonts-liberation"
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=$(for p in $report_pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || printf '%s ' "$p"
+  done)
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      # shellcheck disable=SC2086
+      (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1 ||
+       (apt-get update -q >/dev/null 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1)) ||
+        echo "setup: could not install $missing; the report rendering test will be skipped" >&2
+    else
+      echo "setup: missing $missing (needs apt as root); the report rendering test will be skipped" >&2
+    fi
+  fi
+fi
+# The font substitution for LibreOffice, machine-wide (the renderer also applies it itself).
+if [ "$(id -u)" = "0" ] && [ -d /etc/fonts/conf.d ]; then
+  .venv/bin/python -m assistant.reports.render --fontconfig /etc/fonts/conf.d/65-brand-assistant-gongwen.conf >/dev/null
+fi

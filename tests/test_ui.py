@@ -159,21 +159,50 @@ def test_real_browser_asks_and_sees_the_citation(ui_env):
         server.wait(timeout=20)
 
 
-def test_report_page_previews_checks_and_offers_downloads(ui_env):
+def test_report_page_puts_downloads_and_the_contradiction_first(ui_env):
     from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1.element_tree import AlertBase
 
     at = AppTest.from_file(str(UI / "report.py"), default_timeout=120)
     at.run()
     assert not at.exception
+    labels = [t.label for t in at.text_area]
+    assert "五、（三）技术水平" in labels and "一、综述" in labels  # notes titled by their outline heading
     at.text_input(key="r_unit").set_value("示例市试点办")
     at.selectbox(key="r_s_区域品牌集体商标").set_value("尚未启动申请工作")
     at.text_area(key="r_n_四、").set_value("我市已成功注册区域品牌集体商标。")
     next(b for b in at.button if b.label == "生成草稿").click().run()
     assert not at.exception
-    assert any("已注册" in e.value for e in at.error)  # the inconsistency is shown
-    assert [b.label for b in at.get("download_button")] == ["下载 Markdown", "下载 DOCX"]
-    assert any("〔产业集群区域品牌建设试点实施指南 三、（五）〕" in m.value for m in at.markdown)
+    # in page order: the downloads, then the contradiction, then the rest; gaps folded into one box
+    order = [(type(e).__name__, e.value) if isinstance(e, AlertBase) else ("DownloadButton", e.proto.label)
+             for e in at.main if isinstance(e, AlertBase) or e.type == "download_button"]
+    assert [x[1] for x in order[:3]] == ["下载草稿（DOCX）", "下载检查清单（DOCX）", "下载草稿（Markdown）"]
+    assert order[3][0] == "Error" and order[3][1].startswith("区域品牌集体商标：状态为「尚未启动申请工作」")
+    assert "已注册" in order[3][1]
+    alerts = [v for kind, v in order if kind != "DownloadButton"]
+    assert all("状态." not in v and "说明." not in v for v in alerts)  # field names in Chinese
+    gaps = [v for v in alerts if v.startswith("待补充")]
+    assert len(gaps) == 1 and "五、（三）技术水平" in gaps[0] and "主导产业自律公约" in gaps[0]
+    # the draft preview holds no citations; the checklist holds them
+    md = [m.value for m in at.markdown]
+    assert any(m.startswith("# 产业集群区域品牌建设试点工作总结报告") and "〔" not in m for m in md)
+    assert any("〔产业集群区域品牌建设试点实施指南 三、（五）〕" in m for m in md)
     # a form without 单位: a Chinese message naming the field, nothing crashes
     at.text_input(key="r_unit").set_value("")
     next(b for b in at.button if b.label == "生成草稿").click().run()
     assert any("「单位」" in e.value for e in at.error)
+
+
+def test_report_page_application_counts_the_self_assessment(ui_env):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(UI / "report.py"), default_timeout=120)
+    at.run()
+    at.radio(key="r_kind").set_value("application").run()
+    box = at.text_area(key="r_p_自我评价")
+    assert box.label == "试点工作完成情况自我评价（限500字）"
+    at.text_input(key="r_unit").set_value("示例市试点办")
+    box.set_value("品牌" * 260)
+    next(b for b in at.button if b.label == "生成草稿").click().run()
+    assert any(e.value.startswith("试点工作完成情况自我评价：520 字；限 500 字") and "超出 20 字" in e.value
+               for e in at.error)

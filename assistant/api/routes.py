@@ -216,29 +216,44 @@ async def report_fields(chat: Chat, _: Caller):
 @reports_router.post("/reports/draft", response_model=ReportResponse, responses=ERRORS,
                      summary="起草试点文稿（JSON）")
 async def report_draft(body: ReportRequest, chat: Chat, _: Caller):
-    from assistant.reports.export import to_dict, to_markdown
+    from assistant.reports.export import checklist_markdown, to_dict, to_markdown
 
     draft = await run_in_threadpool(_draft, body, chat)
     d = to_dict(draft)
-    return ReportResponse(type=draft.kind, title=draft.title, unit=draft.unit, markdown=to_markdown(draft, False),
-                          checks=d["checks"], citations=d["citations"], blocks=d["blocks"])
+    return ReportResponse(type=draft.kind, title=draft.title, unit=draft.unit, markdown=to_markdown(draft),
+                          checklist_markdown=checklist_markdown(draft), checks=d["checks"], citations=d["citations"],
+                          blocks=d["blocks"])
 
 
-@reports_router.post("/reports/draft.docx", responses={**ERRORS, 200: {
-    "content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}},
-    "description": "DOCX 文件"}}, summary="起草试点文稿（下载 DOCX）")
-async def report_draft_docx(body: ReportRequest, chat: Chat, _: Caller):
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _docx_response(data: bytes, name: str):
     from urllib.parse import quote
 
     from fastapi.responses import Response
 
+    return Response(data, media_type=_DOCX,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@reports_router.post("/reports/draft.docx", responses={**ERRORS, 200: {"content": {_DOCX: {}}, "description": "DOCX 文件"}},
+                     summary="起草试点文稿（下载 DOCX：公文格式的草稿，只含提交内容）")
+async def report_draft_docx(body: ReportRequest, chat: Chat, _: Caller):
     from assistant.reports.export import to_docx
 
     draft = await run_in_threadpool(_draft, body, chat)
-    data = await run_in_threadpool(to_docx, draft)
-    name = quote(f"{draft.title}.docx")
-    return Response(data, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+    return _docx_response(await run_in_threadpool(to_docx, draft), f"{draft.title}.docx")
+
+
+@reports_router.post("/reports/checklist.docx", responses={**ERRORS, 200: {"content": {_DOCX: {}},
+                                                                           "description": "DOCX 文件"}},
+                     summary="草稿的检查清单（下载 DOCX：检查结果、原文要求、评分项与可引用条款）")
+async def report_checklist_docx(body: ReportRequest, chat: Chat, _: Caller):
+    from assistant.reports.export import checklist_docx, checklist_title
+
+    draft = await run_in_threadpool(_draft, body, chat)
+    return _docx_response(await run_in_threadpool(checklist_docx, draft), f"{checklist_title(draft)}.docx")
 
 
 # --- health -----------------------------------------------------------------------------

@@ -173,15 +173,19 @@ class ReportRequest(BaseModel):
 
 class ReportCheck(BaseModel):
     level: Literal["ok", "warning", "error"]
-    field: str
+    field: str = Field(..., description="表单字段路径，如 状态.区域品牌集体商标、说明.五、（三）")
     message: str
+    kind: Literal["conflict", "structure", "length", "gap"] = Field(
+        "structure", description="conflict 前后矛盾（排在最前）、structure 结构、length 字数、gap 待补充")
+    label: str = Field("", description="字段的中文名称，如 五、（三）技术水平")
 
 
 class ReportResponse(BaseModel):
     type: str
     title: str
     unit: str
-    markdown: str = Field(..., description="草稿正文（Markdown，含引用）")
-    checks: list[ReportCheck]
+    markdown: str = Field(..., description="草稿正文（Markdown）：只含申报单位提交的内容，不含要求、评分和引用")
+    checklist_markdown: str = Field("", description="检查清单（Markdown）：检查结果，逐部分的原文要求、评分项与可引用条款（含引用）")
+    checks: list[ReportCheck] = Field(..., description="检查结果：前后矛盾在前，然后是结构、字数，最后是待补充")
     citations: list[CitationOut]
-    blocks: list[dict] = Field(default_factory=list, description="结构化草稿：标题、要求、评分、可引用条款、内容")
+    blocks: list[dict] = Field(default_factory=list, description="结构化草稿：标题、段落、表格，以及检查清单用的要求、评分、可引用条款")

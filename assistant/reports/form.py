@@ -17,6 +17,9 @@ from assistant.errors import AssistantError
 
 EVAL_DOC = "miit-pilot-evaluation"
 STATUS_SECTION = "附件1 第一部分"
+# 申请表 fields the applicant fills besides 单位/主导产业 (自我评价 is its own box)
+APPLICATION_FIELDS = ["单位负责人", "单位负责人职务", "单位负责人座机", "申报联系人", "申报联系人职务", "申报联系人座机",
+                      "手机", "传真", "邮箱"]
 
 
 class FormError(AssistantError):
@@ -142,14 +145,20 @@ def parse_form(data: dict, corpus: Corpus) -> ReportForm:
 
 
 def form_fields(corpus: Corpus) -> dict:
-    """What a form can hold, for UIs: status items with allowed values, indicators,
-    the outline keys of 说明 and the six parts of 典型经验."""
+    """What a form can hold, for UIs: status items with allowed values, indicators, the outline
+    keys of 说明 with their headings ("五、（三）" → "五、（三）技术水平"), the six parts of
+    典型经验 and the fields of the 申请表 with the self-assessment's character limit."""
     doc = corpus.doc(EVAL_DOC)
-    outline = [u.label.removeprefix("附件1 ") for u in doc.descendants(doc.by_label["附件1 第二部分"])]
+    units = doc.descendants(doc.by_label["附件1 第二部分"])
+    outline = [u.label.removeprefix("附件1 ") for u in units]
     parts = [re.split(r"[（(]", u.text, maxsplit=1)[0].strip("。 ") for u in doc.children(doc.by_label["附件3 二、"])]
+    m = re.search(r"自我评价（限\s*(\d+)\s*字）", doc.by_label["附件3 申请表"].text)
     return {
         "status": [{"name": i.name, "options": i.options, "has_amount": i.has_amount} for i in status_items(corpus).values()],
         "indicators": indicator_names(corpus),
         "notes": outline,
+        "note_headings": [{"key": k, "heading": f"{k}{u.title or ''}"} for k, u in zip(outline, units, strict=True)],
         "experience": parts,
+        "application": APPLICATION_FIELDS,
+        "self_assessment_limit": int(m.group(1)) if m else None,
     }

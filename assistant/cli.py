@@ -290,7 +290,9 @@ def cmd_fit_evidence(args: argparse.Namespace) -> int:
 # --- ask / chat -------------------------------------------------------------------
 
 def _answer_json(answer, session_id: str, turn: int) -> dict:
-    return {**answer.to_dict(), "session_id": session_id, "turn": turn}
+    from assistant.api.convert import ask_response
+
+    return ask_response(answer, session_id, turn).model_dump()
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ class LocalBackend:
     def ask(self, question: str, *, role=None, phase=None, doc_ids=None, session_id=None) -> dict:
         answer, sid, turn = self.chat.ask(question, role=role, phase=phase, doc_ids=doc_ids or None,
                                           session_id=session_id)
-        return {**answer.to_dict(), "session_id": sid, "turn": turn}
+        return convert.ask_response(answer, sid, turn).model_dump()
 
     def search(self, query: str, filters: dict | None = None, top_k: int = 10) -> list[dict]:
         from assistant.retrieval.retriever import SearchFilters
@@ -40,7 +40,7 @@ class LocalBackend:
         return [convert.search_hit(h, self.corpus).model_dump() for h in hits]
 
     def documents(self) -> list[dict]:
-        return [convert.document_out(d).model_dump() for d in self.corpus.documents.values()]
+        return [convert.document_out(d, self.corpus.vocab).model_dump() for d in self.corpus.documents.values()]
 
     def clauses(self, doc_id: str) -> list[dict]:
         return [convert.clause_out(u).model_dump() for u in self.corpus.doc(doc_id).units]

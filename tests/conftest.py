@@ -59,7 +59,8 @@ DOC = """1 范围
 3.1 宜制定国际化战略，建立品牌海外保护措施。
 """
 
-MANIFEST = '[[document]]\ndoc_id = "tiny"\nfile = "tiny.txt"\ntitle = "微型标准"\ncode = "T/TINY 1—2026"\nkind = "团体标准"\n'
+MANIFEST = ('[[document]]\ndoc_id = "tiny"\nfile = "tiny.txt"\ntitle = "微型标准"\ncode = "T/TINY 1—2026"\n'
+            'kind = "团体标准"\nnature = "group-standard"\nstatus = "现行"\n')
 
 
 @pytest.fixture
@@ -78,9 +79,68 @@ def tiny(tmp_path):
     shutil.copytree(CORPUS / "vocab", root / "vocab")
     (root / "tiny.txt").write_text(DOC, encoding="utf-8")
     (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    settings = Settings(corpus_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    settings = Settings(corpus_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data",
+                        embed_cache_dir=tmp_path / "cache")
     corpus = load_corpus(root)
     embed = MockEmbedding(embed_dim=8)
+    build_index(corpus, settings, embed)
+    return corpus, settings, embed
+
+
+class BigramEmbedding:
+    """A fake embedder with meaning enough for unit tests of the answer stage: character
+    bigrams hashed into 256 dimensions (texts sharing words are close, unrelated ones far)."""
+
+    @staticmethod
+    def make():
+        import hashlib
+
+        import numpy as np
+        from llama_index.core.embeddings import BaseEmbedding
+
+        def vec(text: str) -> list[float]:
+            v = np.zeros(256, dtype=np.float32)
+            chars = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+            for a, b in zip(chars, chars[1:]):
+                v[int(hashlib.md5((a + b).encode()).hexdigest(), 16) % 256] += 1.0
+            n = np.linalg.norm(v)
+            return list(map(float, v / n)) if n else [1.0 / 16] * 256
+
+        class _Bigram(BaseEmbedding):
+            @classmethod
+            def class_name(cls) -> str:
+                return "BigramEmbedding"
+
+            def _get_query_embedding(self, query: str) -> list[float]:
+                return vec(query)
+
+            def _get_text_embedding(self, text: str) -> list[float]:
+                return vec(text)
+
+            async def _aget_query_embedding(self, query: str) -> list[float]:
+                return vec(query)
+
+        return _Bigram(model_name="bigram-256")
+
+
+@pytest.fixture
+def tiny_lexical(tmp_path):
+    """The one-document corpus indexed with the bigram fake: (corpus, settings, embed)."""
+    import shutil
+
+    from assistant.corpus.store import load_corpus
+    from assistant.index.store import build_index
+    from assistant.settings import Settings
+
+    root = tmp_path / "corpus"
+    root.mkdir()
+    shutil.copytree(CORPUS / "vocab", root / "vocab")
+    (root / "tiny.txt").write_text(DOC, encoding="utf-8")
+    (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
+    settings = Settings(corpus_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data",
+                        embed_cache_dir=None)
+    corpus = load_corpus(root)
+    embed = BigramEmbedding.make()
     build_index(corpus, settings, embed)
     return corpus, settings, embed
 
@@ -156,3 +216,38 @@ def stub_llm():
     stub = StubLLM()
     yield stub
     stub.close()
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory):
+    """The default configuration (e5 embeddings, embedded chroma) on the real corpus, in a
+    temporary index directory. Passage vectors come from the shared embedding cache
+    (.cache/), so only the first build of a CI run pays for the model."""
+    from assistant.settings import Settings
+
+    tmp = tmp_path_factory.mktemp("real")
+    return Settings(corpus_dir=CORPUS, index_dir=tmp / "index", data_dir=tmp / "data")
+
+
+@pytest.fixture(scope="session")
+def real_index(real_settings, corpus):
+    """The real corpus indexed with the real bundled default model (integration)."""
+    from assistant.index.embeddings import make_embedding
+    from assistant.index.store import build_index, load_index
+
+    embed = make_embedding(real_settings)
+    meta = build_index(corpus, real_settings, embed)
+    assert meta["embedded_now"] == meta["nodes"] and meta["embedding"].startswith("E5Embedding")
+    return load_index(corpus, real_settings, embed, rebuild="never")
+
+
+@pytest.fixture(scope="session")
+def real_chat(real_index, real_settings, tmp_path_factory):
+    """The chat service on the real index, sessions in a temporary file."""
+    from assistant.chat.service import ChatService
+    from assistant.chat.sessions import SessionStore
+    from assistant.service import make_retriever
+
+    tmp = tmp_path_factory.mktemp("chat")
+    return ChatService(real_index, make_retriever(real_index, real_settings), real_settings,
+                       store=SessionStore(tmp / "sessions.sqlite3"))

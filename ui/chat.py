@@ -56,25 +56,18 @@ st.caption("依据区域公用品牌、产业集群品牌培育、红盾品牌�
            "每条要求均附原文与条款引用，可直接用于公文。")
 
 
-def as_markdown(text: str) -> str:
-    """The plain answer as Markdown: numbered points stay numbered text, headings bold."""
-    out = []
-    for line in text.split("\n"):
-        if re.match(r"^\d+\. ", line):
-            line = re.sub(r"^(\d+)\. ", r"\1\\. ", line)
-        elif line.endswith(("（必须）", "（建议）", "（可选）", "（禁止）", "（无规范性用语）", "相关条款：")):
-            line = f"**{line}**"
-        out.append(line)
-    return "  \n".join(out)
-
-
 def render_answer(msg: dict, idx: int) -> None:
     ans = msg["answer"]
-    if not ans["supported"]:
-        st.warning("无依据：文件中没有找到可以引用的规定。")
-        st.markdown(ans["answer"])
-        return
-    st.markdown(as_markdown(ans["answer"]))
+    coverage = ans.get("coverage", "answered" if ans["supported"] else "none")
+    if coverage == "none":
+        st.warning("无依据：现有文件中没有找到相关规定。")
+    elif coverage == "partial":
+        st.info("部分依据：" + ("现有文件没有写明" + "、".join(ans["missing"]) + "。" if ans.get("missing")
+                              else "以下规定与问题最相关，请核对是否回答了您的问题。"))
+    # rendered by the answer stage from the answer's structure (assistant/answer/render.py)
+    st.markdown(ans.get("markdown") or ans["answer"], unsafe_allow_html=True)
+    if ans.get("force"):
+        st.caption("文件效力：" + ans["force"])
     cites = [c for c in ans["citations"] if not msg.get("strengths") or c["strength"] in msg["strengths"]]
     if msg.get("strengths") and len(cites) < len(ans["citations"]):
         st.caption(f"按强度筛选后显示 {len(cites)} / {len(ans['citations'])} 条引用。")

@@ -38,9 +38,10 @@ def doc_names() -> dict[str, str]:
 def highlight(full_text: str, quote: str) -> str:
     """HTML-escaped text with the quoted part marked."""
     esc = html.escape(full_text)
-    q = html.escape(quote)
-    if q and q in esc:
-        esc = esc.replace(q, f"<mark>{q}</mark>", 1)
+    for part in quote.split("……"):  # a quote of non-contiguous text is joined with ……
+        q = html.escape(part.strip())
+        if q and q in esc:
+            esc = esc.replace(q, f"<mark>{q}</mark>", 1)
     return esc.replace("\n", "<br>")
 
 

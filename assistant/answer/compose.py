@@ -53,7 +53,7 @@ class AnswerComposer:
         qa = r.qa
         if ev.coverage == "none":
             return self._none(question, r, ev)
-        words = self.judge.content(qa.text, ev.slot)
+        words = self.judge.content(qa.text, ev.slot, qa.doc_names)
         sel = self.selector.select(r, ev, words, filters.doc_ids if filters else [])
         ans = Answer(question=question, answer="", supported=False, coverage=ev.coverage,
                      missing=list(ev.missing), roles=qa.roles, phases=qa.phases, confidence=ev.confidence)
@@ -112,10 +112,14 @@ class AnswerComposer:
         if ans.coverage == "partial":
             if ev.absent:
                 return f"现有文件没有写明{ev.slot.missing}。以下是与您的问题最相关的规定（其中没有这一内容）："
-            unknown = [t for t, w in self.judge.content(self.retriever.analyzer.analyze(ans.question).text, ev.slot)
-                       if w >= UNKNOWN_HINT_WEIGHT and t in ev.uncovered
-                       and not any(t in u.text for u in self.corpus.units())]
+            qa = self.retriever.analyzer.analyze(ans.question)
+            unknown = [t for t, w in self.judge.content(qa.text, ev.slot, qa.doc_names)
+                       if w >= UNKNOWN_HINT_WEIGHT and t in ev.uncovered and not self.judge.in_corpus(t)]
             hint = ("文件中没有出现“" + "”“".join(unknown[:3]) + "”的说法；") if unknown else ""
+            if ev.filler is not None:  # a sentence that may well answer it: quoted first, to be checked
+                unit, sentence = ev.filler
+                c = self.citation(unit, sentence)
+                return f"{hint}以下规定可能回答了您的问题，请核对：{c.quote}{c.cite}"
             return f"{hint}以下规定与您的问题最相关，请核对是否回答了您的问题："
         if sel.lead:
             return sel.lead

@@ -30,10 +30,12 @@ from pathlib import Path
 from assistant.corpus.model import Clause
 from assistant.corpus.vocab import Slot
 from assistant.index.store import ClauseIndex
+from assistant.retrieval.query import METADATA_WORDS
 from assistant.retrieval.retriever import HybridClauseRetriever, Retrieval
 
 TOP_UNITS = 10  # the asked slot is checked against this many units
 FILLER_TOPICAL = 0.5  # a filler counts in a sentence covering this share of the question's content
+FILLER_TOPICAL_ACTOR = 0.8  # …and a section heading's actor only for a sentence covering this much
 _SENTENCE = re.compile(r"[^。；;！？\n]+[。；;！？]?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # jieba's dictionary counts: words this common carry no topic (什么 59k, 我们 99k, 可以 71k)
@@ -50,6 +52,7 @@ class Evidence:
     missing: list[str] = field(default_factory=list)  # what was asked and is not stated
     uncovered: list[str] = field(default_factory=list)  # informative words no top unit uses
     filler: tuple[Clause, str] | None = None  # (unit, sentence) that fills the asked slot
+    candidate: tuple[Clause, str] | None = None  # the best sentence with a filler, topical or not
     features: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -126,9 +129,12 @@ class EvidenceJudge:
             return sum(self.weight(c) for c in token) / len(token)
         return max(0.0, math.log(_TOTAL / (freq + 50.0)) - _COMMON)
 
-    def content(self, qa_text: str, slot: Slot | None) -> list[tuple[str, float]]:
-        """The question's words with their weights (slot words and common words weigh 0)."""
+    def content(self, qa_text: str, slot: Slot | None, doc_names: list[str] = ()) -> list[tuple[str, float]]:
+        """The question's words with their weights (slot words, question forms, the words that
+        name a document, and common words weigh 0)."""
         text = qa_text
+        for name in doc_names:  # "广西标准", "T/GXAS 1220": a pointer at a document, not a topic
+            text = re.sub(re.escape(name), " ", text, flags=re.I)
         if slot is not None:
             for p in slot.ask:
                 text = p.sub(" ", text)
@@ -168,15 +174,16 @@ class EvidenceJudge:
         qa = r.qa
         vocab = self.corpus.vocab
         slot = vocab.asked_slot(qa.text)
-        words = self.content(qa.text, slot)
+        text = METADATA_WORDS.sub(" ", qa.text) if qa.metadata else qa.text
+        words = self.content(text, slot, qa.doc_names)
         total = sum(w for _, w in words) or 1.0
         hits = r.hits[:TOP_UNITS]
         units = [self.corpus.clause(h.doc_id, h.label) for h in hits]
         texts = [self.unit_text(u) for u in units]
 
         def cov(text: str, strict: bool = False) -> float:
-            if not words:
-                return 0.0
+            if not words:  # nothing but a document and a slot ("T/GXAS 1220什么时候实施")
+                return 1.0 if qa.metadata else 0.0
             return sum(w * (c if not strict or c == 1.0 else 0.0)
                        for t, w in words for c in [self.covered(t, text)]) / total
 
@@ -193,14 +200,21 @@ class EvidenceJudge:
             for u, text in zip(units, texts):
                 heads = f"{u.heading_path} {u.title or ''}"
                 for sent in _SENTENCE.findall(self.corpus.doc(u.doc_id).full_text(u)):
-                    if not slot.filled_by(sent):
+                    # the section a clause sits in names its actor ("2.2 品牌授权企业: 应建立…"),
+                    # but then the sentence itself must say what was asked, verb included
+                    own = slot.filled_by(sent) is not None
+                    if not own and not (slot.id == "who" and slot.filled_by(heads)):
                         continue
-                    topical = cov(f"{heads} {sent}")
+                    # ties (a question of nothing but a document and a slot) go to the sentence
+                    # sharing most characters with the question ("…实施" for "何时实施")
+                    # a cover page or foreword is one context: its lines name the document
+                    context = text if u.kind in ("cover", "foreword") else f"{heads} {sent}"
+                    topical = cov(context) + 0.01 * len(set(sent) & set(qa.text))
+                    if not own and cov(sent) < FILLER_TOPICAL_ACTOR:
+                        continue
                     if topical > topical_best:
                         topical_best, filler = topical, (u, sent.strip())
             filled = topical_best >= FILLER_TOPICAL
-            if not filled:
-                filler = None
         # the question's most informative word: is it in the top units (word or synonym)?
         key = max(words, key=lambda tw: tw[1])[0] if words else ""
         key_covered = 1.0 if key and texts and self.covered(key, " ".join(texts[:3])) == 1.0 else 0.0
@@ -226,21 +240,23 @@ class EvidenceJudge:
             "key_covered": key_covered,
             "key_absent": key_absent,
             "domain": domain,
+            "named_doc": 1.0 if qa.doc_hint else 0.0,
             "dense1": sims[0] if sims else 0.0,
             "dense_max": max(sims) if sims else 0.0,
             "fused1": r.ranked[0][1] if r.ranked else 0.0,
             "margin": (r.ranked[0][1] - r.ranked[min(4, len(r.ranked) - 1)][1]) if len(r.ranked) > 1 else 0.0,
             "cjk": qa.cjk,
         }
-        extra = {"slot": slot, "filler": filler, "uncovered": uncovered, "words": words}
+        extra = {"slot": slot, "filler": filler if filled else None, "candidate": filler,
+                 "uncovered": uncovered, "words": words}
         return f, extra
 
     def off_domain(self, f: dict[str, float]) -> bool:
         """No relevant provision at all: little of the question is this domain's vocabulary and
         no unit is semantically close. (An English question counts as in the domain as soon
         as the thesaurus knows one of its words.)"""
-        if f["dense_max"] >= self.none_dense:
-            return False
+        if f["dense_max"] >= self.none_dense or f.get("named_doc"):
+            return False  # close to a unit, or about one of the documents by name
         return f["domain"] == 0.0 if f["cjk"] < 0.5 else f["domain"] < self.none_domain
 
     def decide(self, r: Retrieval) -> Evidence:
@@ -250,7 +266,7 @@ class EvidenceJudge:
         p = self.model.probability(f) if self.model else 0.5
         slot: Slot | None = extra["slot"]
         ev = Evidence("partial", p, slot=slot, slot_filled=bool(f["slot_filled"]), features=f,
-                      uncovered=extra["uncovered"], filler=extra["filler"])
+                      uncovered=extra["uncovered"], filler=extra["filler"], candidate=extra["candidate"])
         if ev.absent:
             ev.missing = [slot.missing]
         if self.off_domain(f):

@@ -69,8 +69,11 @@ class LLMPhraser:
             return self._fallback(extractive, "大模型答复中没有可核验的句子，已使用原文摘录答复")
         body = "".join(kept)
         basis = "\n".join(f"- {c.cite} {c.quote.replace(chr(10), ' ')}" for c in used)
+        used_ids = {c.uid for c in used}
         return Answer(question=extractive.question, answer=f"{body}\n\n依据原文：\n{basis}", supported=True,
-                      citations=used, related=extractive.related, mode="llm",
+                      citations=used, related=extractive.related, mode="llm", coverage=extractive.coverage,
+                      direct=body, points=[p for p in extractive.points if p.citation.uid in used_ids],
+                      strength=extractive.strength, force=extractive.force, confidence=extractive.confidence,
                       effective_question=extractive.effective_question, roles=extractive.roles,
                       phases=extractive.phases, doc_ids=extractive.doc_ids,
                       notes=[f"已删除无可核验引用的句子：{s}" for s in removed])

@@ -157,10 +157,23 @@ class Selector:
         if ev.slot is not None and ev.slot.id == "definition":
             term = next((u for u, _ in ranked[:5] if u.kind == "term"), None)
             main = term or main
+        if not main.text:
+            # a bare heading ranked first ("6.1.1 成立管理运营机构"): the answer is the best of
+            # what stands under it
+            under = [u for u, _ in ranked[1:12] if u.text and main.label in self._ancestors(u)
+                     and u.doc_id == main.doc_id]
+            main = under[0] if under else main
+        whole_list = bool(_LIST_QUESTION.search(qa.text.lower()))
+        if whole_list and main.kind == "item":
+            # the question asks for the list: the clause the best item belongs to, with its items
+            head = next((h for h in r.hits if h.doc_id == main.doc_id and main.label in h.labels), None)
+            if head is not None and head.label != main.label:
+                main = self.corpus.clause(head.doc_id, head.label)
         if ev.filler is not None:
             main = ev.filler[0]
+        elif ev.candidate is not None and ev.candidate[0].uid in {u.uid for u, _ in ranked[:3]}:
+            main = ev.candidate[0]  # the close unit that names what was asked (who, when…)
         top = ranked[0][1]
-        whole_list = bool(_LIST_QUESTION.search(qa.text.lower()))
         chosen: list[Clause] = [main]
         compare = len(qa.doc_hint) >= 2 or bool(_COMPARE.search(qa.text))
         if compare:

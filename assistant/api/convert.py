@@ -3,7 +3,9 @@ UI's in-process backend dumps the same models, so both give the same JSON shapes
 
 from __future__ import annotations
 
-from assistant.api.schemas import ClauseDetail, ClauseOut, DocumentOut, SearchHit, VocabItem
+from assistant.answer import render
+from assistant.answer.models import Answer
+from assistant.api.schemas import AskResponse, ClauseDetail, ClauseOut, DocumentOut, SearchHit, VocabItem
 from assistant.corpus.model import Clause
 from assistant.corpus.store import Corpus, Document
 from assistant.corpus.vocab import Vocab
@@ -22,14 +24,21 @@ def clause_detail(doc: Document, unit: Clause) -> ClauseDetail:
                         full_text=doc.full_text(unit), children_units=[clause_out(c) for c in doc.children(unit)])
 
 
-def doc_fields(doc: Document) -> dict:
+def doc_fields(doc: Document, vocab: Vocab | None = None) -> dict:
     s = doc.spec
+    force = vocab.force.get(s.nature) if vocab else None
     return dict(doc_id=s.doc_id, code=s.code, title=s.title, kind=s.kind, issuer=s.issuer,
-                units=len(doc.units), published=s.published, effective=s.effective)
+                units=len(doc.units), published=s.published, effective=s.effective, nature=s.nature,
+                status=s.status, force=f"{force.name}：{force.force}" if force else "")
 
 
-def document_out(doc: Document) -> DocumentOut:
-    return DocumentOut(**doc_fields(doc))
+def document_out(doc: Document, vocab: Vocab | None = None) -> DocumentOut:
+    return DocumentOut(**doc_fields(doc, vocab))
+
+
+def ask_response(answer: Answer, session_id: str, turn: int) -> AskResponse:
+    """The /v1/ask contract from an answer record (fields are added, never renamed)."""
+    return AskResponse(**answer.to_dict(), session_id=session_id, turn=turn, markdown=render.to_markdown(answer))
 
 
 def search_hit(h: Hit, corpus: Corpus) -> SearchHit:

@@ -12,7 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 import anyio.to_thread
 
+from assistant.answer import render
 from assistant.api.convert import (
+    ask_response,
     clause_detail,
     clause_out,
     doc_fields,
@@ -109,37 +111,34 @@ async def search(body: SearchRequest, request: Request, chat: Chat, settings: Ap
 
 # --- ask ----------------------------------------------------------------------------
 
-async def _ask(body: AskRequest, request: Request, chat, settings) -> AskResponse:
+async def _answer(body: AskRequest, request: Request, chat, settings):
     # empty and over-long questions are refused by chat.ask (ChatService.check_question)
     _log_question(request, settings, body.question)
-    answer, sid, turn = await run_in_threadpool(
+    return await run_in_threadpool(
         chat.ask, body.question, role=body.role, phase=body.phase, doc_ids=body.doc_ids, session_id=body.session_id)
-    d = answer.to_dict()
-    return AskResponse(answer=d["answer"], supported=d["supported"], citations=d["citations"], session_id=sid,
-                       turn=turn, related=d["related"], nearest_topics=d["nearest_topics"], mode=d["mode"],
-                       effective_question=d["effective_question"], notes=d["notes"])
 
 
 @ask_router.post("/ask", response_model=AskResponse, responses=ERRORS, summary="提问 Ask a question")
 async def ask(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller):
-    return await _ask(body, request, chat, settings)
+    answer, sid, turn = await _answer(body, request, chat, settings)
+    return ask_response(answer, sid, turn)
 
 
 @ask_router.post("/ask/stream", responses={**ERRORS, 200: {"content": {"text/event-stream": {}},
-                                                          "description": "SSE: meta, answer（逐段）, citations, done"}},
+                                                          "description": "SSE：meta（会话、coverage、missing）、direct（直接答复）、"
+                                                                         "point（每个要点一条）、related、citations、done（完整答复）"}},
                  summary="提问（SSE 流式）Ask, as Server-Sent Events")
 async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller):
-    result = await _ask(body, request, chat, settings)  # errors surface as JSON before the stream starts
+    answer, sid, turn = await _answer(body, request, chat, settings)  # errors surface as JSON before the stream
+    result = ask_response(answer, sid, turn)
 
     async def events():
         def ev(name: str, data) -> str:
             return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
-        yield ev("meta", {"session_id": result.session_id, "turn": result.turn, "supported": result.supported})
-        for line in result.answer.split("\n"):
-            yield ev("answer", {"text": line + "\n"})
+        for name, data in render.sse_events(answer, {"session_id": sid, "turn": turn}):
+            yield ev(name, data)
             await asyncio.sleep(0)
-        yield ev("citations", [c.model_dump() for c in result.citations])
         yield ev("done", result.model_dump())
 
     return StreamingResponse(events(), media_type="text/event-stream",
@@ -150,7 +149,8 @@ async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: A
 
 @documents_router.get("/documents", response_model=list[DocumentOut], responses=ERRORS, summary="文件列表")
 async def documents(chat: Chat, _: Caller):
-    return [document_out(d) for d in chat.index.corpus.documents.values()]
+    corpus = chat.index.corpus
+    return [document_out(d, corpus.vocab) for d in corpus.documents.values()]
 
 
 @documents_router.get("/documents/{doc_id}", response_model=DocumentDetail,
@@ -159,7 +159,7 @@ async def documents(chat: Chat, _: Caller):
 async def document(doc_id: str, chat: Chat, _: Caller):
     doc = chat.index.corpus.doc(doc_id)
     top = [clause_out(u) for u in doc.units if u.parent is None]
-    return DocumentDetail(**doc_fields(doc), chapters=top)
+    return DocumentDetail(**doc_fields(doc, chat.index.corpus.vocab), chapters=top)
 
 
 @documents_router.get("/documents/{doc_id}/clauses", response_model=ClauseDetail | list[ClauseOut],

@@ -82,14 +82,34 @@ class CitationOut(BaseModel):
     heading_path: str = ""
 
 
+class PointOut(BaseModel):
+    citation: CitationOut
+    items: list["PointOut"] = Field(default_factory=list, description="该条款下被引用的列项")
+    context: str = Field("", description="条款所在章节的标题（不是引文）")
+    note: str = Field("", description="如“常设职责”")
+
+
+Coverage = Literal["answered", "partial", "none"]
+
+
 class AskResponse(BaseModel):
-    answer: str
-    supported: bool = Field(..., description="false = 无依据（文件中没有找到依据）")
+    answer: str = Field(..., description="纯文本答复（可直接粘贴进公文：直接答复、带引用的要点、其他文件的相关规定）")
+    supported: bool = Field(..., description="true 仅当 coverage = answered")
+    coverage: Coverage = Field("answered", description="answered：文件写明了所问内容；partial：文件涉及该主题，"
+                               "但不能断定写明了所问内容（missing 说明缺什么，或请核对所列条款）；none：文件中没有相关规定")
+    missing: list[str] = Field(default_factory=list, description="所问但文件没有写明的内容，如“由哪个部门或单位负责”")
+    direct: str = Field("", description="一段话的直接答复")
+    points: list[PointOut] = Field(default_factory=list, description="答复要点（按显示顺序），每点带引用")
     citations: list[CitationOut]
     session_id: str
     turn: int
-    related: list[CitationOut] = Field(default_factory=list)
+    related: list[CitationOut] = Field(default_factory=list, description="其他文件的相关规定")
+    other_items: list[CitationOut] = Field(default_factory=list, description="同条其他要求（界面中折叠显示）")
     nearest_topics: list[str] = Field(default_factory=list)
+    strength: Strength | None = Field(None, description="问“是否强制”时：所问条款的强度")
+    force: str = Field("", description="问“是否强制”时：该文件的效力（团体标准、征求意见稿、部门政策文件）")
+    markdown: str = Field("", description="同一答复的 Markdown 版本（界面用）")
+    confidence: float | None = Field(None, description="证据判定的概率（answered 的依据）")
     mode: str
     effective_question: str
     notes: list[str] = Field(default_factory=list)
@@ -102,6 +122,9 @@ class DocumentOut(BaseModel):
     kind: str
     issuer: str
     units: int
+    nature: str = Field("", description="group-standard / national-standard-draft / ministry-notice")
+    status: str = Field("", description="现行、征求意见稿……（空：未注明）")
+    force: str = Field("", description="该类文件的效力说明")
     published: str = ""
     effective: str = ""
 

@@ -48,6 +48,7 @@ class Resolution:
     unit: tuple[str, str] | None = None  # (doc_id, label) for strength / nth / detail
     exclude_docs: list[str] = field(default_factory=list)
     prefer_docs: list[str] = field(default_factory=list)
+    missing_nth: str = ""  # "第九项" asked and the previous answer has no such item: what to say
 
 
 def _nth(q: str) -> tuple[int, str] | None:
@@ -74,7 +75,8 @@ def _pick(seq: list, n: int):
 
 
 def topic_of(corpus: Corpus, unit: tuple[str, str] | None) -> str:
-    """The topic a pronoun stands for: the unit's own title, else its nearest titled ancestor's."""
+    """The topic a pronoun stands for: the unit's own title, else its nearest titled
+    ancestor's (6.1.1.2 → 6.1.1 管理运营机构)."""
     if not unit:
         return ""
     doc = corpus.documents.get(unit[0])
@@ -112,6 +114,11 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
         unit = nth_unit()
         if unit:
             return Resolution("nth", prev["question"], unit=unit)
+        n, kind = nth
+        have = len(items) if kind in ("项", "款") and items else len(points)
+        word = "项" if kind in ("项", "款") and items else "条"
+        return Resolution("nth", prev["question"],
+                          missing_nth=f"上一轮答复只有 {have} {word}，没有第 {n} {word}。")
     if RE_OTHER_DOCS.search(q):
         return Resolution("other-docs", prev["question"], exclude_docs=docs)
     if RE_DETAIL.search(q) and short and main and (RE_PRONOUN.search(q) or len(q) <= 10):

@@ -87,6 +87,9 @@ class ChatService:
                 prev: dict | None) -> Answer:
         corpus = self.index.corpus
         res = resolve(question, prev, self.retriever.analyzer, corpus)
+        if res.missing_nth:
+            return Answer(question=question, answer=res.missing_nth, supported=False, coverage="none",
+                          mode="abstain", direct=res.missing_nth, effective_question=res.question)
         if res.kind in ("nth", "strength", "detail") and res.unit is not None:
             unit = corpus.clause(*res.unit)
             out = (self.composer.strength_answer(question, unit) if res.kind == "strength"

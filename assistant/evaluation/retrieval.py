@@ -162,6 +162,7 @@ def configurations(index: ClauseIndex) -> dict[str, Callable[[], Ranker]]:
 
     return {
         "hybrid": mk(mode="hybrid", fusion="weighted"),
+        "hybrid-no-chars": mk(mode="hybrid", fusion="weighted", char_weight=0.0),
         "hybrid-rrf": mk(mode="hybrid", fusion="rrf"),
         "hybrid-no-understanding": mk(mode="hybrid", fusion="weighted", understanding=False),
         "bm25": mk(mode="bm25"),

@@ -44,7 +44,7 @@ from assistant.index.tokenizer import (
 from assistant.settings import Settings
 
 COLLECTION = "clauses"
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 
 
 def package_version() -> str:
@@ -62,6 +62,13 @@ def node_text(doc: Document, unit: Clause) -> str:
         parent = doc.by_label.get(unit.parent or "")
         head = f"{head} {parent.title if parent and parent.title else ''}".strip()
     return f"{doc.spec.title}｜{head}\n{body}".strip()
+
+
+def sparse_text(content: str) -> str:
+    """What the word-level side indexes of a node: without the document title in front. A
+    long title ("…总结报告、评价说明及评价申请书") repeated on every unit of its document
+    would otherwise pull every question that uses one of its words (评价) to that document."""
+    return content.split("｜", 1)[1] if "｜" in content.split("\n", 1)[0] else content
 
 
 # English words (with a lower-case letter: document codes such as GXAS or GB/T stay)
@@ -248,7 +255,7 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
     tokenizer = ChineseTokenizer(dict_path, load_stopwords(settings.vocab_dir / "stopwords.txt"))
     for name, split in (("bm25", tokenizer), ("bm25-chars", tokenizer.char_ngrams)):
         bm25 = bm25s.BM25()
-        bm25.index([split(n.get_content()) or ["∅"] for n in nodes], show_progress=False)
+        bm25.index([split(sparse_text(n.get_content())) or ["∅"] for n in nodes], show_progress=False)
         bm25_dir = settings.index_dir / name
         if bm25_dir.exists():
             shutil.rmtree(bm25_dir)

@@ -57,15 +57,17 @@ class QueryAnalysis:
     phases: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
     doc_hint: list[str] = field(default_factory=list)
+    doc_names: list[str] = field(default_factory=list)  # the words that named a document ("广西标准")
     definition: bool = False  # "X是什么": 术语和定义 first
     metadata: bool = False  # "T/GXAS 1220什么时候实施": the cover page and 前言 first
     cjk: float = 1.0  # share of Chinese in the question
 
     @property
     def sparse_cjk(self) -> float:
-        """Share of Chinese in what the word-level side matches: an English question whose
-        words the thesaurus knows has Chinese to match word for word."""
-        return cjk_share(self.sparse_text)
+        """How much the word-level side counts: fully for a Chinese question, and for an
+        English one whose words the thesaurus translated (it matches those); not at all for
+        English the thesaurus does not know."""
+        return 1.0 if self.expansions else self.cjk
 
     @property
     def sparse_text(self) -> str:
@@ -80,6 +82,8 @@ _METADATA_RE = re.compile(r"编号|标准号|发布单位|发布机构|哪个单
                           r"|哪一?年(实施|发布)|实施日期|发布日期|(开始|正式)实施|归口|提出单位|由.{0,6}提出|起草单位|起草人|谁起草"
                           r"|哪些单位起草|技术委员会|when (was|does|did|is) .{0,40}(issued|published|effective|take effect)"
                           r"|who (issued|published|drafted)|drafting", re.I)
+# the words of such a question that name what is asked about the document, not a topic
+METADATA_WORDS = re.compile(r"标准号|编号|(开始|正式)?(发布|实施|生效)|归口|提出|起草单位|起草人|起草|标准|文件|技术委员会|单位|机构")
 _DOCUMENT_WORD = re.compile(r"标准|文件|规范|指南|通知|standard|document|guide", re.I)
 _DEFINITION_RE = re.compile(r"是什么$|是什么[？?。]?$|什么意思|的定义|定义是|指什么|含义|是指什么|what (is|does) .{0,40}mean")
 
@@ -92,8 +96,9 @@ class QueryAnalyzer:
         # how users name a document: its code, its title, and the manifest's aliases
         names: dict[str, list[str]] = {}
         for d in documents or []:
-            for n in (d.code.split("（")[0] if d.code and "X" not in d.code else "", d.title, *d.aliases):
-                if n and len(n) >= 2:
+            bare_title = re.sub(r"[“”\"'《》]", "", d.title)
+            for n in (d.code.split("（")[0] if d.code and "X" not in d.code else "", d.title, bare_title, *d.aliases):
+                if n and len(n) >= 2 and d.doc_id not in names.get(normalize(n).lower(), []):
                     names.setdefault(normalize(n).lower(), []).append(d.doc_id)
         self._doc_names = sorted(names.items(), key=lambda kv: -len(kv[0]))
 
@@ -105,8 +110,15 @@ class QueryAnalyzer:
         for name, docs in self._doc_names:
             if name in low:
                 qa.doc_hint.extend(d for d in docs if d not in qa.doc_hint)
+                qa.doc_names.append(name)
                 low = low.replace(name, " ")
         q = _DEICTIC_RE.sub("", q).strip() or q
+        # a document's name points at it (doc_hint boosts it); as words it would pull the
+        # question to the units that repeat the name (its cover, its bibliography)
+        named = q
+        for name in qa.doc_names:
+            named = re.sub(re.escape(name), " ", named, flags=re.I)
+        q = re.sub(r"\s+", " ", named).strip() if len(re.sub(r"[\W_]", "", named)) >= 2 else q
         qa.text = q
         qa.roles = self.role_m.ids(q)
         # "企业" alone is too common to steer retrieval unless nothing else is named

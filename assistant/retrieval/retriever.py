@@ -169,7 +169,7 @@ class HybridClauseRetriever(BaseRetriever):
     """BM25 over jieba tokens + dense vectors in chromadb, fused, role/phase aware."""
 
     def __init__(self, index: ClauseIndex, *, mode: Mode = "hybrid",
-                 fusion: Literal["rrf", "weighted"] = "weighted", alpha: float = 0.7, char_weight: float = 0.0,
+                 fusion: Literal["rrf", "weighted"] = "weighted", alpha: float = 0.4, char_weight: float = 0.3,
                  top_k: int = 10, candidates: int = 50, understanding: bool = True,
                  role_boost: float = 0.25, owner_boost: float = 0.6, phase_boost: float = 0.35,
                  doc_boost: float = 0.2, term_boost: float = 0.5, metadata_boost: float = 1.0,
@@ -336,8 +336,13 @@ class HybridClauseRetriever(BaseRetriever):
                     factor += self.doc_boost
                 if qa.definition and md["kind"] == "term":
                     factor += self.term_boost
-                if qa.metadata and md["kind"] in ("cover", "foreword") and (not qa.doc_hint or md["doc_id"] in qa.doc_hint):
-                    factor += self.metadata_boost
+                if qa.metadata:
+                    # about a document itself: its cover and foreword; a named document's own
+                    named = not qa.doc_hint or md["doc_id"] in qa.doc_hint
+                    if md["kind"] in ("cover", "foreword") and named:
+                        factor += self.metadata_boost
+                    elif not named:
+                        factor *= 0.5
                 fused[pos] *= factor
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         return ranked, qa

@@ -134,7 +134,8 @@ class EvidenceJudge:
         name a document, and common words weigh 0)."""
         text = qa_text
         for name in doc_names:  # "广西标准", "T/GXAS 1220": a pointer at a document, not a topic
-            text = re.sub(re.escape(name), " ", text, flags=re.I)
+            if name not in self.retriever.analyzer._topical_names:
+                text = re.sub(re.escape(name), " ", text, flags=re.I)
         if slot is not None:
             for p in slot.ask:
                 text = p.sub(" ", text)

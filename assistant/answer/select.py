@@ -97,6 +97,21 @@ class Selector:
             p = doc.by_label.get(p.parent) if p.parent else None
         return ""
 
+    def term_named(self, qa: QueryAnalysis) -> Clause | None:
+        """The defined term (术语和定义) the question names, longest name first, a named
+        document's first."""
+        best: tuple[int, int, Clause] | None = None
+        for u in self.corpus.units():
+            if u.kind != "term" or not u.title:
+                continue
+            m = re.match(r"[\u4e00-\u9fff“”]+", u.title)
+            name = m.group(0).strip("“”") if m else ""
+            if name and name in qa.text:
+                key = (len(name), u.doc_id in qa.doc_hint)
+                if best is None or key > best[:2]:
+                    best = (*key, u)
+        return best[2] if best else None
+
     def cite(self, u: Clause, quote: str | None = None) -> Citation:
         return citation_for(self.corpus, u, quote)
 
@@ -155,8 +170,7 @@ class Selector:
         # the best-scoring unit
         main = ranked[0][0]
         if ev.slot is not None and ev.slot.id == "definition":
-            term = next((u for u, _ in ranked[:5] if u.kind == "term"), None)
-            main = term or main
+            main = self.term_named(qa) or next((u for u, _ in ranked[:5] if u.kind == "term"), None) or main
         if not main.text:
             # a bare heading ranked first ("6.1.1 成立管理运营机构"): the answer is the best of
             # what stands under it

@@ -23,6 +23,9 @@ _KEEP = str.maketrans({"，": "\x01", "：": "\x02", "；": "\x03", "（": "\x04
 _RESTORE = str.maketrans({"\x01": "，", "\x02": "：", "\x03": "；", "\x04": "（", "\x05": "）", "\x06": "？",
                           "\x07": "！"})
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# how much the word-level side counts for an English question, matched through the
+# thesaurus's Chinese for its words (a glossary match is rougher than the user's own words)
+ENGLISH_SPARSE = 0.75
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -67,7 +70,9 @@ class QueryAnalysis:
         """How much the word-level side counts: fully for a Chinese question, and for an
         English one whose words the thesaurus translated (it matches those); not at all for
         English the thesaurus does not know."""
-        return 1.0 if self.expansions else self.cjk
+        if self.cjk >= 0.5:
+            return 1.0
+        return ENGLISH_SPARSE if self.expansions else self.cjk
 
     @property
     def sparse_text(self) -> str:
@@ -89,7 +94,7 @@ _DEFINITION_RE = re.compile(r"是什么$|是什么[？?。]?$|什么意思|的�
 
 
 class QueryAnalyzer:
-    def __init__(self, vocab: Vocab, documents: list[DocumentSpec] | None = None) -> None:
+    def __init__(self, vocab: Vocab, documents: list[DocumentSpec] | None = None, body_text: str = "") -> None:
         self.role_m = vocab.matcher("role", "synonyms")
         self.phase_m = vocab.matcher("phase", "synonyms")
         self.thesaurus = vocab.thesaurus
@@ -101,6 +106,9 @@ class QueryAnalyzer:
                 if n and len(n) >= 2 and d.doc_id not in names.get(normalize(n).lower(), []):
                     names.setdefault(normalize(n).lower(), []).append(d.doc_id)
         self._doc_names = sorted(names.items(), key=lambda kv: -len(kv[0]))
+        # a name the documents' own text uses ("红盾" in 红盾品牌) is also a topic word: it
+        # steers to its document but stays in the question
+        self._topical_names = {n for n in names if n in body_text.lower()}
 
     def analyze(self, question: str) -> QueryAnalysis:
         original = question
@@ -117,7 +125,8 @@ class QueryAnalyzer:
         # question to the units that repeat the name (its cover, its bibliography)
         named = q
         for name in qa.doc_names:
-            named = re.sub(re.escape(name), " ", named, flags=re.I)
+            if name not in self._topical_names:
+                named = re.sub(re.escape(name), " ", named, flags=re.I)
         q = re.sub(r"\s+", " ", named).strip() if len(re.sub(r"[\W_]", "", named)) >= 2 else q
         qa.text = q
         qa.roles = self.role_m.ids(q)

@@ -193,7 +193,8 @@ class HybridClauseRetriever(BaseRetriever):
         # questions, and embedding is most of the CPU of a search
         self._vectors = VectorCache(query_cache_size)
         corpus = index.corpus
-        self.analyzer = QueryAnalyzer(corpus.vocab, [d.spec for d in corpus.documents.values()])
+        body = "\n".join(u.text for u in corpus.units() if u.kind not in ("cover", "foreword", "reference"))
+        self.analyzer = QueryAnalyzer(corpus.vocab, [d.spec for d in corpus.documents.values()], body)
 
     # -- llama-index entry point ------------------------------------------------
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:

@@ -360,8 +360,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("提示：未配置 BA_API_KEYS，也未开启 BA_OPEN_MODE=1；除 /healthz、/readyz 外的请求都会被拒绝（401）。",
               file=sys.stderr)
     print(f"API 地址：http://{args.host}:{args.port}/docs （{args.workers} 个工作进程）")
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1;
+    # the app trusts it only from BA_TRUSTED_PROXIES (middleware.client_ip)
     uvicorn.run("assistant.api.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="warning", access_log=False)
+                workers=args.workers, log_level="warning", access_log=False, proxy_headers=False)
     return 0
 
 

@@ -62,9 +62,8 @@ DOC = """1 范围
 MANIFEST = '[[document]]\ndoc_id = "tiny"\nfile = "tiny.txt"\ntitle = "微型标准"\ncode = "T/TINY 1—2026"\nkind = "团体标准"\n'
 
 
-@pytest.fixture
-def tiny(tmp_path):
-    """A one-document corpus, indexed with a fake embedder: (corpus, settings, embed)."""
+def make_tiny(base: Path):
+    """The tiny corpus under base/corpus, indexed into base/index with a fake embedder."""
     import shutil
 
     from llama_index.core.embeddings import MockEmbedding
@@ -73,16 +72,42 @@ def tiny(tmp_path):
     from assistant.index.store import build_index
     from assistant.settings import Settings
 
-    root = tmp_path / "corpus"
+    root = base / "corpus"
     root.mkdir()
     shutil.copytree(CORPUS / "vocab", root / "vocab")
     (root / "tiny.txt").write_text(DOC, encoding="utf-8")
     (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    settings = Settings(corpus_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    settings = Settings(corpus_dir=root, index_dir=base / "index", data_dir=base / "data")
     corpus = load_corpus(root)
     embed = MockEmbedding(embed_dim=8)
     build_index(corpus, settings, embed)
     return corpus, settings, embed
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A one-document corpus, indexed with a fake embedder: (corpus, settings, embed)."""
+    return make_tiny(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def tiny_module(tmp_path_factory):
+    """The tiny corpus and index, built once per test module (tests that only read it)."""
+    return make_tiny(tmp_path_factory.mktemp("tiny"))
+
+
+def tiny_app(tiny, **overrides):
+    """The API app on the tiny corpus (BM25 retrieval, open mode unless overridden)."""
+    from assistant.api.app import create_app
+    from assistant.chat.service import ChatService
+    from assistant.index.store import load_index
+    from assistant.retrieval.retriever import HybridClauseRetriever
+
+    corpus, settings, embed = tiny
+    settings = settings.model_copy(update={"open_mode": True, **overrides})
+    index = load_index(corpus, settings, embed, rebuild="never")
+    chat = ChatService(index, HybridClauseRetriever(index, mode="bm25"), settings)
+    return create_app(settings, chat=chat)
 
 
 @pytest.fixture(scope="session")

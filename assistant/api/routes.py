@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 from typing import Annotated
@@ -21,7 +20,7 @@ from assistant.api.convert import (
     roles_out,
     search_hit,
 )
-from assistant.api.deps import AppSettings, Batcher, Caller, Chat
+from assistant.api.deps import AppSettings, Batcher, CallerDep, Chat
 from assistant.api.schemas import (
     AskRequest,
     AskResponse,
@@ -58,12 +57,9 @@ health_router = APIRouter(tags=["运行状态 health"])
 
 
 def _log_question(request: Request, settings, text: str) -> None:
-    rid = getattr(request.state, "request_id", "")
-    if settings.log_questions:
-        log.info("request_id=%s question=%r", rid, text)
-    else:  # privacy: only a fingerprint, never the text
-        log.info("request_id=%s question_sha1=%s chars=%d", rid,
-                 hashlib.sha1(text.encode("utf-8")).hexdigest()[:10], len(text))
+    """For the access-log line of this request: a fingerprint and length of the question,
+    its text only with BA_LOG_QUESTIONS=1 (assistant/api/access_log.py)."""
+    request.state.question = text
 
 
 async def run_in_threadpool(fn, *args, **kwargs):
@@ -94,7 +90,7 @@ def _check_len(settings, text: str, what: str) -> None:
 
 @search_router.post("/search", response_model=SearchResponse, responses=ERRORS,
                     summary="检索条款 Search clauses")
-async def search(body: SearchRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller,
+async def search(body: SearchRequest, request: Request, chat: Chat, settings: AppSettings, _: CallerDep,
                  batcher: Batcher):
     _check_len(settings, body.query, "检索内容")
     _log_question(request, settings, body.query)
@@ -109,33 +105,37 @@ async def search(body: SearchRequest, request: Request, chat: Chat, settings: Ap
 
 # --- ask ----------------------------------------------------------------------------
 
-async def _ask(body: AskRequest, request: Request, chat, settings) -> AskResponse:
+async def _ask(body: AskRequest, request: Request, chat, settings, caller) -> AskResponse:
     # empty and over-long questions are refused by chat.ask (ChatService.check_question)
     _log_question(request, settings, body.question)
-    answer, sid, turn = await run_in_threadpool(
-        chat.ask, body.question, role=body.role, phase=body.phase, doc_ids=body.doc_ids, session_id=body.session_id)
-    d = answer.to_dict()
-    return AskResponse(answer=d["answer"], supported=d["supported"], citations=d["citations"], session_id=sid,
-                       turn=turn, related=d["related"], nearest_topics=d["nearest_topics"], mode=d["mode"],
-                       effective_question=d["effective_question"], notes=d["notes"])
+    r = await run_in_threadpool(chat.ask_turn, body.question, role=body.role, phase=body.phase,
+                                doc_ids=body.doc_ids, session_id=body.session_id, owner=caller.owner)
+    d = r.answer.to_dict()
+    return AskResponse(answer=d["answer"], supported=d["supported"], citations=d["citations"], session_id=r.session_id,
+                       turn=r.turn, related=d["related"], nearest_topics=d["nearest_topics"], mode=d["mode"],
+                       effective_question=d["effective_question"], notes=d["notes"], stored=r.stored)
 
 
-@ask_router.post("/ask", response_model=AskResponse, responses=ERRORS, summary="提问 Ask a question")
-async def ask(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller):
-    return await _ask(body, request, chat, settings)
+ASK_ERRORS = {**ERRORS, 404: {"model": ErrorResponse, "description": "会话不存在或不属于当前密钥"}}
 
 
-@ask_router.post("/ask/stream", responses={**ERRORS, 200: {"content": {"text/event-stream": {}},
+@ask_router.post("/ask", response_model=AskResponse, responses=ASK_ERRORS, summary="提问 Ask a question")
+async def ask(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, caller: CallerDep):
+    return await _ask(body, request, chat, settings, caller)
+
+
+@ask_router.post("/ask/stream", responses={**ASK_ERRORS, 200: {"content": {"text/event-stream": {}},
                                                           "description": "SSE: meta, answer（逐段）, citations, done"}},
                  summary="提问（SSE 流式）Ask, as Server-Sent Events")
-async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller):
-    result = await _ask(body, request, chat, settings)  # errors surface as JSON before the stream starts
+async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, caller: CallerDep):
+    result = await _ask(body, request, chat, settings, caller)  # errors surface as JSON before the stream starts
 
     async def events():
         def ev(name: str, data) -> str:
             return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
-        yield ev("meta", {"session_id": result.session_id, "turn": result.turn, "supported": result.supported})
+        yield ev("meta", {"session_id": result.session_id, "turn": result.turn, "supported": result.supported,
+                          "stored": result.stored})
         for line in result.answer.split("\n"):
             yield ev("answer", {"text": line + "\n"})
             await asyncio.sleep(0)
@@ -149,14 +149,14 @@ async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: A
 # --- documents and clauses ------------------------------------------------------------
 
 @documents_router.get("/documents", response_model=list[DocumentOut], responses=ERRORS, summary="文件列表")
-async def documents(chat: Chat, _: Caller):
+async def documents(chat: Chat, _: CallerDep):
     return [document_out(d) for d in chat.index.corpus.documents.values()]
 
 
 @documents_router.get("/documents/{doc_id}", response_model=DocumentDetail,
                       responses={**ERRORS, 404: {"model": ErrorResponse, "description": "未知文件（列出可用编号）"}},
                       summary="文件详情与章目录")
-async def document(doc_id: str, chat: Chat, _: Caller):
+async def document(doc_id: str, chat: Chat, _: CallerDep):
     doc = chat.index.corpus.doc(doc_id)
     top = [clause_out(u) for u in doc.units if u.parent is None]
     return DocumentDetail(**doc_fields(doc), chapters=top)
@@ -165,7 +165,7 @@ async def document(doc_id: str, chat: Chat, _: Caller):
 @documents_router.get("/documents/{doc_id}/clauses", response_model=ClauseDetail | list[ClauseOut],
                       responses={**ERRORS, 404: {"model": ErrorResponse, "description": "未知文件或条款（列出相近条款）"}},
                       summary="条款（带 label 时返回该条款及下级；否则返回全部条款）")
-async def clauses(doc_id: str, chat: Chat, _: Caller,
+async def clauses(doc_id: str, chat: Chat, _: CallerDep,
                   label: Annotated[str | None, Query(max_length=100, description="条款标号，如 6.4.4 b) 或 三（五）")] = None):
     doc = chat.index.corpus.doc(doc_id)
     if label is None or not label.strip():
@@ -176,25 +176,23 @@ async def clauses(doc_id: str, chat: Chat, _: Caller,
 # --- vocabularies ---------------------------------------------------------------------
 
 @vocab_router.get("/roles", response_model=list[VocabItem], responses=ERRORS, summary="角色词表")
-async def roles(chat: Chat, _: Caller):
+async def roles(chat: Chat, _: CallerDep):
     return roles_out(chat.index.corpus.vocab)
 
 
 @vocab_router.get("/phases", response_model=list[VocabItem], responses=ERRORS, summary="阶段词表")
-async def phases(chat: Chat, _: Caller):
+async def phases(chat: Chat, _: CallerDep):
     return phases_out(chat.index.corpus.vocab)
 
 
 # --- feedback ---------------------------------------------------------------------------
 
 @feedback_router.post("/feedback", response_model=FeedbackResponse, responses={
-    **ERRORS, 404: {"model": ErrorResponse, "description": "会话或轮次不存在"}}, summary="答复反馈 👍/👎")
-async def feedback(body: FeedbackRequest, request: Request, chat: Chat, _: Caller):
-    turns = await run_in_threadpool(chat.store.turns, body.session_id)
-    if not any(t.turn == body.turn for t in turns):
-        return JSONResponse({"detail": f"会话 {body.session_id} 中没有第 {body.turn} 轮。", "code": "unknown_turn",
-                             "request_id": getattr(request.state, "request_id", "")}, status_code=404)
-    fid = await run_in_threadpool(chat.store.add_feedback, body.session_id, body.turn, body.rating, body.comment)
+    **ERRORS, 404: {"model": ErrorResponse, "description": "会话或轮次不存在（或会话不属于当前密钥）"}},
+    summary="答复反馈 👍/👎")
+async def feedback(body: FeedbackRequest, chat: Chat, caller: CallerDep):
+    fid = await run_in_threadpool(chat.feedback, body.session_id, body.turn, body.rating, body.comment,
+                                  owner=caller.owner)
     return FeedbackResponse(id=fid)
 
 
@@ -207,7 +205,7 @@ def _draft(body: ReportRequest, chat):
 
 
 @reports_router.get("/reports/fields", responses=ERRORS, summary="表单可填栏目（状态选项、指标、说明、典型经验六部分）")
-async def report_fields(chat: Chat, _: Caller):
+async def report_fields(chat: Chat, _: CallerDep):
     from assistant.reports.form import form_fields
 
     return form_fields(chat.index.corpus)
@@ -215,7 +213,7 @@ async def report_fields(chat: Chat, _: Caller):
 
 @reports_router.post("/reports/draft", response_model=ReportResponse, responses=ERRORS,
                      summary="起草试点文稿（JSON）")
-async def report_draft(body: ReportRequest, chat: Chat, _: Caller):
+async def report_draft(body: ReportRequest, chat: Chat, _: CallerDep):
     from assistant.reports.export import to_dict, to_markdown
 
     draft = await run_in_threadpool(_draft, body, chat)
@@ -227,7 +225,7 @@ async def report_draft(body: ReportRequest, chat: Chat, _: Caller):
 @reports_router.post("/reports/draft.docx", responses={**ERRORS, 200: {
     "content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}},
     "description": "DOCX 文件"}}, summary="起草试点文稿（下载 DOCX）")
-async def report_draft_docx(body: ReportRequest, chat: Chat, _: Caller):
+async def report_draft_docx(body: ReportRequest, chat: Chat, _: CallerDep):
     from urllib.parse import quote
 
     from fastapi.responses import Response

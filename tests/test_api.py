@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 
 import pytest
@@ -125,18 +124,17 @@ def test_cors_allow_list(tiny):
         assert "access-control-allow-origin" not in bad.headers
 
 
-def test_request_id_and_privacy_in_logs(tiny, caplog):
-    caplog.set_level(logging.INFO, logger="assistant.api")
-    with _client(tiny) as c:
+def test_request_id_and_privacy_in_logs(tiny, tmp_path):
+    log_file = tmp_path / "access.jsonl"
+    with _client(tiny, access_log_file=log_file) as c:
         r = c.post("/v1/ask", json={"question": "机密问题国际化战略"}, headers={"X-Request-ID": "req-42"})
     assert r.headers["x-request-id"] == "req-42"
-    lines = [rec.getMessage() for rec in caplog.records if rec.name == "assistant.api"]
-    assert any("req-42" in x for x in lines)
-    assert not any("机密问题" in x for x in lines)
-    caplog.clear()
-    with _client(tiny, log_questions=True) as c:
+    lines = [json.loads(x) for x in log_file.read_text(encoding="utf-8").splitlines()]
+    assert [x["request_id"] for x in lines] == ["req-42"]
+    assert "机密问题" not in log_file.read_text(encoding="utf-8")
+    with _client(tiny, log_questions=True, access_log_file=log_file) as c:
         c.post("/v1/ask", json={"question": "机密问题国际化战略"})
-    assert any("机密问题" in rec.getMessage() for rec in caplog.records)
+    assert json.loads(log_file.read_text(encoding="utf-8").splitlines()[-1])["question"] == "机密问题国际化战略"
 
 
 def test_feedback_stored_under_concurrent_writes(client):

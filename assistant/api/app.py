@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from assistant.api import errors
-from assistant.api.deps import RateLimiter
+from assistant.api.ratelimit import SharedRateLimiter
 from assistant.api.middleware import GuardMiddleware
 from assistant.api.routes import (
     ask_router,
@@ -49,10 +52,12 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
         yield
         gc.unfreeze()
 
-    app = FastAPI(title="区域品牌培育问答助手 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="区域品牌培育问答助手 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.settings = settings
     app.state.chat = chat
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.limiter = SharedRateLimiter(settings.rate_limit_db, settings.rate_limit_per_minute)
     errors.install(app)
     for r in (search_router, ask_router, documents_router, vocab_router, feedback_router, reports_router,
               health_router):
@@ -61,6 +66,31 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"],
                            expose_headers=["X-Request-ID", "Retry-After"])
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(GuardMiddleware, settings=settings)
     logging.getLogger("assistant.api").setLevel(logging.INFO)
     return app
+
+
+DOCS_STATIC = "/static/docs"
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc from assets shipped in the fastapi-offline wheel:
+    FastAPI's defaults load them from a CDN, which leaves both pages blank offline."""
+    from importlib.resources import files
+
+    app.mount(DOCS_STATIC, StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None})  # no badge fetched from validator.swagger.io
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=app.openapi_url, title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
+                              redoc_favicon_url=f"{DOCS_STATIC}/favicon.png", with_google_fonts=False)

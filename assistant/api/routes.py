@@ -42,10 +42,14 @@ from assistant.retrieval.retriever import SearchFilters
 
 log = logging.getLogger("assistant.api")
 ERRORS = {401: {"model": ErrorResponse, "description": "缺少或无效的 API 密钥"},
-          413: {"model": ErrorResponse, "description": "请求体过大"},
+          408: {"model": ErrorResponse, "description": "请求体未在时限内发送完毕（BA_BODY_TIMEOUT，默认 10 秒）"},
+          413: {"model": ErrorResponse, "description": "请求体过大（含分块传输的请求体）"},
           415: {"model": ErrorResponse, "description": "Content-Type 不是 application/json"},
-          422: {"model": ErrorResponse, "description": "请求内容不合法（中文说明见 detail）"},
-          429: {"model": ErrorResponse, "description": "请求过于频繁（见 Retry-After）"}}
+          422: {"model": ErrorResponse, "description": "请求内容不合法（中文说明见 detail）：字段缺失、类型或取值不对、"
+                                                       "JSON 格式错误，或请求体不是合法的 UTF-8 编码（code = invalid_encoding）"},
+          429: {"model": ErrorResponse, "description": "请求过于频繁（见 Retry-After）；密钥错误过多也会如此"},
+          503: {"model": ErrorResponse, "description": "依赖暂不可用（向量库、会话存储）或语料不完整，见 detail 与 "
+                                                       "Retry-After；GET /readyz 给出原因"}}
 
 search_router = APIRouter(prefix="/v1", tags=["检索 search"])
 ask_router = APIRouter(prefix="/v1", tags=["问答 ask"])

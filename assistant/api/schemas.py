@@ -9,11 +9,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.textutil import is_blank
+
 Strength = Literal["shall", "should", "may", "shall-not", "none"]
 
 
 def _not_blank(v: str) -> str:
-    if not v.strip():
+    if is_blank(v):  # also a text of only zero-width / format characters
         raise ValueError("不能为空白 (must not be blank)")
     return v
 

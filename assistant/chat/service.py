@@ -14,6 +14,7 @@ from assistant.errors import InvalidQueryError, StorageUnavailableError, Unknown
 from assistant.index.store import ClauseIndex
 from assistant.retrieval.retriever import HybridClauseRetriever, SearchFilters
 from assistant.settings import Settings
+from assistant.textutil import is_blank
 
 log = logging.getLogger("assistant.chat")
 NOT_STORED_NOTE = "会话存储暂不可用：本轮问答未保存，无法据此追问或反馈；答复内容不受影响。"
@@ -49,7 +50,7 @@ class ChatService:
         return Drafter(self.index.corpus)
 
     def check_question(self, question: str | None) -> str:
-        if question is None or not str(question).strip():
+        if question is None or is_blank(str(question)):  # zero-width characters alone are blank too
             raise InvalidQueryError("问题不能为空，请输入要咨询的内容。")
         if len(question) > self.settings.max_query_chars:
             raise InvalidQueryError(

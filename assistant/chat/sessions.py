@@ -141,7 +141,10 @@ class SessionStore:
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a turn or a feedback that was acknowledged survives a power cut, not only a
+            # process crash (NORMAL in WAL mode may lose the last commits); costs an fsync per
+            # commit (see README, operations)
+            conn.execute("PRAGMA synchronous=FULL")
             self._local.conn = conn
         return conn
 

@@ -41,10 +41,7 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if app.state.chat is None:
-            from assistant.service import make_chat, open_index
-
-            # the serve command built/validated the index before starting workers
-            app.state.chat = make_chat(settings, open_index(settings, rebuild="never"))
+            load_service(app, settings)
         # the loaded index is hundreds of thousands of long-lived objects: keep them out of
         # the garbage collector's full passes, which otherwise stall requests for tens of ms
         gc.collect()
@@ -57,6 +54,8 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
     install_docs(app)
     app.state.settings = settings
     app.state.chat = chat
+    app.state.problems = []  # why the service is not ready (for /readyz), when chat is None
+    app.state.not_ready = None  # the error that content routes answer with then (503)
     app.state.limiter = SharedRateLimiter(settings.rate_limit_db, settings.rate_limit_per_minute)
     errors.install(app)
     for r in (search_router, ask_router, documents_router, vocab_router, feedback_router, reports_router,
@@ -69,6 +68,32 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
     app.add_middleware(GuardMiddleware, settings=settings)
     logging.getLogger("assistant.api").setLevel(logging.INFO)
     return app
+
+
+def load_service(app: FastAPI, settings: Settings) -> None:
+    """Load the corpus and index for this worker. A corpus file that fails to load, or an
+    index that fails its checks, leaves the worker up but not ready: /readyz answers 503
+    with the problems, content routes 503 with the reason, nothing is answered from a
+    partial corpus, and nothing in the index is changed (the serve command builds and
+    checks the index before starting workers; workers only open it)."""
+    from assistant.errors import AssistantError, CorpusIncompleteError
+    from assistant.index.store import corpus_problems
+    from assistant.service import make_chat, open_corpus, open_index
+
+    log = logging.getLogger("assistant.api")
+    corpus = open_corpus(settings)
+    if corpus.errors:
+        app.state.problems = corpus_problems(corpus)
+        app.state.not_ready = CorpusIncompleteError(app.state.problems)
+        for p in app.state.problems:
+            log.error("corpus file %s failed to load (%s): service not ready, index untouched", p["file"], p["reason"])
+        return
+    try:
+        app.state.chat = make_chat(settings, open_index(settings, rebuild="never", corpus=corpus))
+    except AssistantError as exc:
+        app.state.problems = [{"file": str(settings.index_dir), "reason": exc.message}]
+        app.state.not_ready = exc
+        log.error("index not loaded: %s", exc.message)
 
 
 DOCS_STATIC = "/static/docs"

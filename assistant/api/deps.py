@@ -68,6 +68,9 @@ async def get_settings_dep(request: Request) -> Settings:
 async def get_chat(request: Request) -> ChatService:
     chat = getattr(request.app.state, "chat", None)
     if chat is None:
+        not_ready = getattr(request.app.state, "not_ready", None)
+        if not_ready is not None:  # a broken corpus file or index: 503 with the reason
+            raise not_ready
         raise HTTPException(503, "索引尚未加载完成，请稍后重试。")
     return chat
 

@@ -76,6 +76,7 @@ async def run_in_threadpool(fn, *args, **kwargs):
 
 
 _LIMITER: anyio.CapacityLimiter | None = None
+_IO_LIMITER: anyio.CapacityLimiter | None = None
 
 
 def _limiter() -> anyio.CapacityLimiter:
@@ -83,6 +84,18 @@ def _limiter() -> anyio.CapacityLimiter:
     if _LIMITER is None:
         _LIMITER = anyio.CapacityLimiter(2)
     return _LIMITER
+
+
+async def run_waiting_on_chroma(fn, *args, **kwargs):
+    """Work that waits on the Chroma server (network, up to BA_CHROMA_TIMEOUT): off the
+    event loop, in a pool of its own, so a slow or frozen server stalls neither the loop
+    nor the CPU-bound pool."""
+    import functools
+
+    global _IO_LIMITER
+    if _IO_LIMITER is None:
+        _IO_LIMITER = anyio.CapacityLimiter(16)
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=_IO_LIMITER)
 
 
 def _check_len(settings, text: str, what: str) -> None:
@@ -102,8 +115,12 @@ async def search(body: SearchRequest, request: Request, chat: Chat, settings: Ap
     filters = SearchFilters(doc_ids=f.doc_ids, roles=f.roles, phases=f.phases, strengths=list(f.strengths))
     filters.validate(chat.index)  # bad filter values fail before any embedding work
     vector = await batcher.vector(body.query)  # embedded together with concurrent requests
-    # the rest is CPU-bound and well under a millisecond: inline, no thread-pool hop
-    hits = chat.retriever.search(body.query, filters, body.top_k, query_vector=vector)
+    if chat.index.vectors is None and chat.retriever.mode != "bm25":
+        # the dense side asks the Chroma server: never on the event loop
+        hits = await run_waiting_on_chroma(chat.retriever.search, body.query, filters, body.top_k,
+                                           query_vector=vector)
+    else:  # in memory: CPU-bound and well under a millisecond, inline, no thread-pool hop
+        hits = chat.retriever.search(body.query, filters, body.top_k, query_vector=vector)
     return SearchResponse(query=body.query, hits=[search_hit(h, chat.index.corpus) for h in hits])
 
 
@@ -250,12 +267,34 @@ async def healthz():
     return {"status": "ok"}
 
 
-@health_router.get("/readyz", summary="索引已加载", responses={503: {"description": "索引尚未加载"}})
+@health_router.get("/readyz", summary="可以作答：语料与索引完整、依赖可用", responses={503: {
+    "description": "未就绪：problems 列出原因（语料文件、索引、Chroma 服务器）"}})
 async def readyz(request: Request):
-    chat = getattr(request.app.state, "chat", None)
+    """ready = every corpus file loaded, the index passed its checks and the vector store
+    answers. The session store is reported but does not make the service unready:
+    search and documents work without it and ask answers with stored=false."""
+    state = request.app.state
+    chat = getattr(state, "chat", None)
     if chat is None:
-        return JSONResponse({"ready": False, "detail": "索引尚未加载。"}, status_code=503)
+        problems = state.problems or [{"file": None, "reason": "索引尚未加载。"}]
+        return JSONResponse({"ready": False, "problems": problems}, status_code=503)
+    settings = state.settings
+    deps: dict[str, dict] = {}
+    collection = chat.index.vector_store.client if chat.index.vector_store is not None else None
+    if settings.chroma_host and hasattr(collection, "status"):
+        deps["chroma"] = {**await anyio.to_thread.run_sync(collection.status),
+                          "server": f"{settings.chroma_host}:{settings.chroma_port}"}
+    else:
+        deps["chroma"] = {"ok": True, "detail": "内嵌（进程内）"}
+    store = getattr(chat, "store", None)
+    if store is not None:
+        ok = await anyio.to_thread.run_sync(store.probe)
+        deps["sessions"] = {"ok": ok, "detail": "可读写" if ok else store.error}
+    problems = [{"dependency": k, "reason": v["detail"]} for k, v in deps.items() if not v["ok"] and k == "chroma"]
     meta = chat.index.meta
-    return {"ready": True, "nodes": len(chat.index.nodes), "embedding": meta.get("embedding"),
-            "vector_store": "chroma-server" if request.app.state.settings.chroma_host else "chroma-embedded",
+    body = {"ready": not problems, "problems": problems, "dependencies": deps,
+            "degraded": [k for k, v in deps.items() if not v["ok"] and k != "chroma"],
+            "nodes": len(chat.index.nodes), "embedding": meta.get("embedding"),
+            "vector_store": "chroma-server" if settings.chroma_host else "chroma-embedded",
             "dense_search": "memory" if chat.index.vectors is not None else "chroma"}
+    return JSONResponse(body, status_code=200 if body["ready"] else 503)

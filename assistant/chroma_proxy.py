@@ -9,7 +9,8 @@ do not apply to it. The nearest right thing, done here:
 - `chroma run` listens on 127.0.0.1 only, on a port of its own;
 - in front of it, this small proxy listens on the address the API instances use
   (loopback or a private interface only; a public or wildcard address is refused) and
-  passes a request on only with the token (`Authorization: Bearer <token>` — what
+  passes a connection's bytes on unchanged, checking each request's head first (the C
+  parser httptools, so it costs little), and a request only with the token (`Authorization: Bearer <token>` — what
   chromadb's TokenAuthClientProvider sends — or `X-Chroma-Token`), compared in constant
   time; /api/v2/heartbeat is open, for health checks;
 - if `chroma run` exits, the proxy exits too (a supervisor restarts the pair).
@@ -36,8 +37,6 @@ from pathlib import Path
 import httpx
 
 OPEN_PATHS = {"/api/v2/heartbeat", "/api/v1/heartbeat"}
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-              "transfer-encoding", "upgrade", "host", "content-length", "authorization", "x-chroma-token"}
 
 
 def _digest(b: bytes) -> bytes:
@@ -54,56 +53,104 @@ def token_ok(headers: dict[str, str], token: str) -> bool:
     return hmac.compare_digest(_digest(given.encode("latin-1", errors="replace")), _digest(token.encode("utf-8")))
 
 
-def make_app(upstream: str, token: str, timeout: float = 60.0):
-    """The authenticating proxy as a pure ASGI app (one pooled HTTP client upstream)."""
-    state: dict = {}
+class _Denied(Exception):
+    pass
 
-    async def reply(send, status: int, payload: dict) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
-        await send({"type": "http.response.body", "body": data})
 
-    async def app(scope, receive, send):
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    state["client"] = httpx.AsyncClient(base_url=upstream, timeout=timeout,
-                                                        limits=httpx.Limits(max_keepalive_connections=64))
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await state["client"].aclose()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if scope["path"] not in OPEN_PATHS and not token_ok(headers, token):
-            # chromadb's client raises its ChromaAuthError for this body
-            return await reply(send, 401, {"error": "AuthError", "message": "Unauthorized: missing or wrong token"})
-        body = b""
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+class _RequestHeads:
+    """httptools callbacks: checks the token as soon as each request's head is complete."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.url = b""
+        self.headers: dict[str, str] = {}
+
+    def on_message_begin(self) -> None:
+        self.url, self.headers = b"", {}
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        path = self.url.split(b"?", 1)[0].decode("latin-1")
+        if path not in OPEN_PATHS and not token_ok(self.headers, self.token):
+            raise _Denied()
+
+
+def _response(status: str, payload: dict) -> bytes:
+    body = json.dumps(payload).encode()
+    return (f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n").encode() + body
+
+
+# chromadb's client raises its ChromaAuthError for this body
+DENIED = _response("401 Unauthorized", {"error": "AuthError", "message": "Unauthorized: missing or wrong token"})
+UPSTREAM_DOWN = _response("502 Bad Gateway", {"error": "InternalError", "message": "chroma unreachable"})
+
+
+async def handle_connection(reader, writer, upstream: tuple[str, int], token: str) -> None:
+    """One client connection: its bytes go to chroma run unchanged, each request head
+    checked first (httptools, in C). A request without the token gets 401 and the
+    connection is closed before any of that request reaches chroma."""
+    import asyncio
+
+    import httptools
+
+    try:
+        up_reader, up_writer = await asyncio.open_connection(*upstream)
+    except OSError:
+        writer.write(UPSTREAM_DOWN)
+        await _close(writer)
+        return
+    parser = httptools.HttpRequestParser(_RequestHeads(token))
+
+    async def client_to_chroma() -> None:
+        while data := await reader.read(65536):
+            try:
+                parser.feed_data(data)
+            except httptools.HttpParserCallbackError as exc:
+                if isinstance(exc.__context__, _Denied):
+                    writer.write(DENIED)
+                    await writer.drain()
                 return
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        url = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
-        if scope.get("query_string"):
-            url += "?" + scope["query_string"].decode("latin-1")
-        fwd = {k: v for k, v in headers.items() if k not in HOP_BY_HOP}
-        try:
-            r = await state["client"].request(scope["method"], url, headers=fwd, content=body)
-        except httpx.HTTPError as exc:
-            return await reply(send, 502, {"error": "InternalError", "message": f"chroma unreachable: {type(exc).__name__}"})
-        out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in r.headers.items() if k.lower() not in HOP_BY_HOP]
-        out.append((b"content-length", str(len(r.content)).encode()))
-        await send({"type": "http.response.start", "status": r.status_code, "headers": out})
-        await send({"type": "http.response.body", "body": r.content})
+            except httptools.HttpParserUpgrade:
+                return  # no protocol upgrades through this proxy
+            except httptools.HttpParserError:
+                writer.write(_response("400 Bad Request", {"error": "InvalidArgumentError", "message": "bad request"}))
+                await writer.drain()
+                return
+            # a request head is forwarded only once checked; a partial head that is later
+            # refused never completes upstream (the connection is closed first)
+            up_writer.write(data)
+            await up_writer.drain()
 
-    return app
+    async def chroma_to_client() -> None:
+        while data := await up_reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+
+    tasks = [asyncio.ensure_future(client_to_chroma()), asyncio.ensure_future(chroma_to_client())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    except Exception:  # noqa: BLE001 - a reset connection ends both directions
+        pass
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await _close(up_writer)
+        await _close(writer)
+
+
+async def _close(writer) -> None:
+    try:
+        writer.close()
+        await writer.wait_closed()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def check_bind_address(host: str) -> str | None:
@@ -136,8 +183,6 @@ def serve(path: Path, host: str, port: int, token: str, chroma_port: int | None 
     """Run `chroma run` on loopback and the token-checking proxy on host:port until one stops."""
     import os
 
-    import uvicorn
-
     inner = chroma_port or _free_port()
     child = subprocess.Popen([_chroma_exe(), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(inner)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -158,17 +203,35 @@ def serve(path: Path, host: str, port: int, token: str, chroma_port: int | None 
         child.kill()
         print("错误：chroma run 未在 60 秒内就绪。", file=sys.stderr)
         return 1
-    server = uvicorn.Server(uvicorn.Config(make_app(upstream, token), host=host, port=port, log_level="warning",
-                                           access_log=False, proxy_headers=False))
+    import asyncio
+    import signal
 
-    def watch() -> None:  # chroma gone: stop the proxy too, so a supervisor sees the failure
-        child.wait()
-        server.should_exit = True
-
-    threading.Thread(target=watch, daemon=True).start()
-    print(f"Chroma 服务器（需令牌）：http://{host}:{port} → chroma run 127.0.0.1:{inner}（数据 {path}）", flush=True)
     try:
-        server.run()
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - installed with uvicorn[standard] (a chromadb dependency)
+        pass
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        server = await asyncio.start_server(
+            lambda r, w: handle_connection(r, w, ("127.0.0.1", inner), token), host, port, reuse_address=True)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+
+        def watch() -> None:  # chroma gone: stop the proxy too, so a supervisor sees the failure
+            child.wait()
+            loop.call_soon_threadsafe(stop.set)
+
+        threading.Thread(target=watch, daemon=True).start()
+        print(f"Chroma 服务器（需令牌）：http://{host}:{port} → chroma run 127.0.0.1:{inner}（数据 {path}）", flush=True)
+        async with server:
+            await stop.wait()
+
+    try:
+        asyncio.run(main())
     finally:
         if child.poll() is None:
             child.terminate()

@@ -128,8 +128,10 @@ class GuardMiddleware:
         chunks, size = [], 0
         while True:
             try:
-                message = await asyncio.wait_for(receive(), timeout=max(0.0, deadline - loop.time()))
-            except asyncio.TimeoutError:
+                # timeout_at, not wait_for: no extra task (and loop iterations) per request
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
                 raise _Reject(408, "request_timeout",
                               f"请求体未在 {self.body_timeout:g} 秒内发送完毕，连接已关闭，请重试。",
                               {"connection": "close"}) from None

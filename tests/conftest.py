@@ -211,8 +211,6 @@ class ChromaServer:
         return self
 
     def signal(self, sig) -> None:
-        import signal as _signal  # noqa: F401
-
         os.killpg(self.proc.pid, sig)
 
     def kill(self) -> None:

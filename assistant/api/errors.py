@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sqlite3
 
@@ -61,6 +62,7 @@ def error_body(request: Request, code: str, message: str, **extra) -> dict:
     return error_dict(_rid(request), code, message, **extra)
 
 
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO, errno.EFBIG}
 STORAGE_DETAIL = "数据存储暂不可用（磁盘已满、只读或文件损坏），请稍后重试或联系管理员。"
 UPSTREAM_DETAIL = "依赖的服务暂时无法访问，请稍后重试。"
 INTERNAL_DETAIL = "服务内部错误，请稍后重试；如持续出现请联系管理员并提供请求编号。"
@@ -77,10 +79,10 @@ def unexpected_response(exc: BaseException, rid: str, scope=None) -> tuple[int, 
                 code = getattr(exc, "code", None) if code is None else code
                 headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, DependencyUnavailableError) else {}
                 return status, error_dict(rid, code or "bad_request", exc.message), headers
-    if isinstance(exc, (sqlite3.Error, OSError)):
+    if isinstance(exc, sqlite3.Error) or (isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS):
         log.error("storage error request_id=%s %s: %s: %s", rid, where, type(exc).__name__, exc)
         return 503, error_dict(rid, "storage_unavailable", STORAGE_DETAIL), {"Retry-After": "30"}
-    if isinstance(exc, httpx.HTTPError):
+    if isinstance(exc, (httpx.HTTPError, OSError)):  # a connection to something else failed
         log.error("upstream error request_id=%s %s: %s: %s", rid, where, type(exc).__name__, exc)
         return 503, error_dict(rid, "dependency_unavailable", UPSTREAM_DETAIL), {"Retry-After": "5"}
     log.error("unhandled error request_id=%s %s", rid, where, exc_info=exc)

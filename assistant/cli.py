@@ -403,24 +403,48 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from assistant.service import open_index
+    from assistant.service import open_corpus, open_index
 
     if args.workers > 1 and not os.environ.get("BA_EMBED_THREADS"):
         # one numpy thread per worker: several workers x several threads oversubscribe 2 cores
         os.environ["BA_EMBED_THREADS"] = "1"
         get_settings.cache_clear()
     settings = get_settings()
-    # build or validate the index once, here, so that workers only open it
-    index = open_index(settings, rebuild="auto")
-    where = f"Chroma 服务器 {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "内嵌 chromadb"
-    print(f"索引就绪：{len(index.nodes)} 个条款节点（{where}）。")
+    corpus = open_corpus(settings)
+    if corpus.errors:
+        # nothing is built or deleted from a partial corpus; the API starts, not ready
+        for err in corpus.errors:
+            print(f"语料文件未能加载：{err.message}", file=sys.stderr)
+        print("服务以未就绪状态启动：/readyz 返回 503 并列出上述文件，检索与问答返回 503；索引未作任何改动。"
+              "修正文件后重新启动。", file=sys.stderr)
+    else:
+        # build or validate the index once, here, so that workers only open it
+        index = open_index(settings, rebuild="auto", corpus=corpus)
+        where = f"Chroma 服务器 {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "内嵌 chromadb"
+        print(f"索引就绪：{len(index.nodes)} 个条款节点（{where}）。")
     if not settings.api_key_list and not settings.open_mode:
         print("提示：未配置 BA_API_KEYS，也未开启 BA_OPEN_MODE=1；除 /healthz、/readyz 外的请求都会被拒绝（401）。",
               file=sys.stderr)
     print(f"API 地址：http://{args.host}:{args.port}/docs （{args.workers} 个工作进程）")
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1;
+    # the app trusts it only from BA_TRUSTED_PROXIES (middleware.client_ip)
     uvicorn.run("assistant.api.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="warning", access_log=False)
+                workers=args.workers, log_level="warning", access_log=False, proxy_headers=False)
     return 0
+
+
+def cmd_chroma_serve(args: argparse.Namespace) -> int:
+    from assistant.chroma_proxy import check_bind_address, serve
+
+    settings = get_settings()
+    if not settings.chroma_token:
+        print("错误：请设置 CHROMA_TOKEN（或 BA_CHROMA_TOKEN）：Chroma 服务器只在检查令牌时运行。", file=sys.stderr)
+        return EXIT_USAGE
+    problem = check_bind_address(args.host)
+    if problem:
+        print(f"错误：{problem}", file=sys.stderr)
+        return EXIT_USAGE
+    return serve(Path(args.path), args.host, args.port, settings.chroma_token, args.chroma_port)
 
 
 # --- parser -------------------------------------------------------------------
@@ -493,6 +517,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2)
     serve.set_defaults(func=cmd_serve)
+
+    cs = sub.add_parser("chroma-serve", help="启动需令牌的 Chroma 服务器（chroma run 只监听回环，前置鉴权代理）")
+    cs.add_argument("--path", required=True, help="向量数据目录")
+    cs.add_argument("--host", default="127.0.0.1", help="监听地址：回环或内网接口（默认 127.0.0.1）")
+    cs.add_argument("--port", type=int, default=8000)
+    cs.add_argument("--chroma-port", type=int, help="内部 chroma run 的回环端口（默认自动选择）")
+    cs.set_defaults(func=cmd_chroma_serve)
 
     ev = sub.add_parser("eval", help="在金标准上评测检索")
     ev.add_argument("--config", action="append", help="只评测这些检索配置（可重复）")

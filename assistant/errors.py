@@ -21,11 +21,14 @@ class AssistantError(Exception):
 
 
 class CorpusFileError(AssistantError):
-    """A source file could not be read or parsed (names the file)."""
+    """A source file could not be read or parsed (names the file; doc_id when the
+    manifest lists it)."""
 
-    def __init__(self, path: str, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, path: str, message: str, *, hint: str | None = None, doc_id: str | None = None) -> None:
         super().__init__(f"{path}: {message}", hint=hint)
         self.path = path
+        self.reason = message
+        self.doc_id = doc_id
 
 
 class ManifestError(AssistantError):
@@ -68,3 +71,52 @@ class IndexNotFoundError(AssistantError):
 
 class InvalidQueryError(AssistantError):
     """A query that cannot be answered as given (empty, too long, bad filter)."""
+
+
+class UnknownSessionError(AssistantError):
+    """A session id that does not exist, or that belongs to another caller (the same
+    answer for both, so that ids cannot be probed)."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"会话 {session_id} 不存在（或不属于当前密钥）。请不带 session_id 提问以开始新会话。",
+                         hint="Unknown session id (or owned by another API key); omit session_id to start one.")
+        self.session_id = session_id
+
+
+class UnknownTurnError(AssistantError):
+    """A turn number that the session does not have."""
+
+
+class DependencyUnavailableError(AssistantError):
+    """Something the service needs is down (the Chroma server, the session store):
+    the request may succeed later (HTTP 503 with Retry-After)."""
+
+    code = "dependency_unavailable"
+
+    def __init__(self, message: str, *, dependency: str, retry_after: int = 5, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.dependency = dependency
+        self.retry_after = retry_after
+
+
+class StorageUnavailableError(DependencyUnavailableError):
+    """The SQLite store of sessions and feedback cannot be read or written
+    (read-only or full disk, unreadable file)."""
+
+    code = "storage_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 30) -> None:
+        super().__init__(message, dependency="sessions", retry_after=retry_after)
+
+
+class CorpusIncompleteError(AssistantError):
+    """A source file listed in the manifest failed to load: nothing is answered (or
+    rebuilt, or deleted from the index) from a partial corpus."""
+
+    def __init__(self, problems: list[dict]) -> None:
+        names = "；".join(f"{p['file']}（{p['reason']}）" for p in problems)
+        super().__init__(
+            f"语料文件未能全部加载：{names}。为避免给出缺少文件的答复，检索与问答暂停；索引未作任何改动。"
+            "请修正文件后重新启动服务（brand-assistant corpus stats 可查看问题）。",
+            hint="Fix the listed corpus files, then restart; the index was left untouched.")
+        self.problems = problems

@@ -14,15 +14,21 @@ def open_corpus(settings: Settings) -> Corpus:
 
 
 def open_index(settings: Settings, rebuild: str = "auto", corpus: Corpus | None = None) -> ClauseIndex:
+    from assistant.index.chroma import building
+
     corpus = corpus or open_corpus(settings)
-    index = load_index(corpus, settings, make_embedding(settings), rebuild=rebuild)
+    with building(settings):  # a rebuild against a Chroma server that is down: a Chinese error
+        index = load_index(corpus, settings, make_embedding(settings), rebuild=rebuild)
     index.embed_model.get_query_embedding("预热")  # load model weights now, not on the first question
     return index
 
 
 def rebuild_index(settings: Settings, progress=None, force: bool = False) -> dict:
+    from assistant.index.chroma import building
+
     corpus = open_corpus(settings)
-    return build_index(corpus, settings, make_embedding(settings), progress=progress, force=force)
+    with building(settings):
+        return build_index(corpus, settings, make_embedding(settings), progress=progress, force=force)
 
 
 def make_retriever(index: ClauseIndex, settings: Settings, **overrides) -> HybridClauseRetriever:

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
 
     chroma_host: str | None = Field(None, validation_alias=AliasChoices("CHROMA_HOST", "BA_CHROMA_HOST"))
     chroma_port: int = Field(8000, validation_alias=AliasChoices("CHROMA_PORT", "BA_CHROMA_PORT"))
+    chroma_token: str | None = Field(
+        None, validation_alias=AliasChoices("CHROMA_TOKEN", "BA_CHROMA_TOKEN"),
+        description="Token the client sends to the Chroma server (Authorization: Bearer); required in server "
+        "mode. `brand-assistant chroma-serve` checks it (chroma run 1.x cannot)")
+    chroma_timeout: float = Field(5.0, gt=0, description="Seconds before a Chroma server call fails (then 503)")
 
     dense_search: Literal["auto", "memory", "chroma"] = Field(
         "auto", description="Where the query vector is matched: 'memory' = exact search over the vectors "
@@ -61,10 +66,20 @@ class Settings(BaseSettings):
     # --- API ---
     api_keys: str = Field("", description="Comma-separated API keys (header X-API-Key); empty = none")
     open_mode: bool = Field(False, description="Local single-user mode: no key needed. Ignored when api_keys is set")
-    rate_limit_per_minute: int = Field(600, ge=0, description="Requests per key (or client) per minute per worker; 0 = off")
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="Requests per key (open mode: per client address) per minute, one limit shared "
+        "by all workers (SQLite under data_dir); 0 = off")
+    auth_fail_per_minute: int = Field(
+        30, ge=0, description="Requests with a missing or wrong key per client address per minute; then 429")
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is "
+        "believed; empty = the header is ignored")
     cors_origins: str = Field("", description="Comma-separated origins allowed by CORS; empty = none")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413")
     log_questions: bool = Field(False, description="Privacy: when false, question text never reaches the logs")
+    access_log: bool = Field(True, description="One JSON line per request on stderr")
+    access_log_file: Path | None = Field(None, description="Also append the access log (JSON lines) to this file")
+    body_timeout: float = Field(10.0, gt=0, description="Seconds a client may take to send its request body (then 408)")
     api_url: str | None = Field(None, description="UI only: talk to this remote API instead of in-process")
 
     top_k: int = Field(10, ge=1, le=100)
@@ -87,6 +102,25 @@ class Settings(BaseSettings):
         return [k.strip() for k in self.api_keys.split(",") if k.strip()]
 
     @property
+    def trusted_proxy_networks(self) -> list:
+        import ipaddress
+
+        return [ipaddress.ip_network(x.strip(), strict=False) for x in self.trusted_proxies.split(",") if x.strip()]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, v: str) -> str:
+        import ipaddress
+
+        for x in v.split(","):
+            if x.strip():
+                try:
+                    ipaddress.ip_network(x.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"trusted_proxies: {x.strip()!r} 不是 IP 地址或网段") from None
+        return v
+
+    @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
@@ -103,6 +137,10 @@ class Settings(BaseSettings):
     @property
     def sessions_db(self) -> Path:
         return self.data_dir / "sessions.sqlite3"
+
+    @property
+    def rate_limit_db(self) -> Path:
+        return self.data_dir / "ratelimit.sqlite3"
 
     @property
     def vocab_dir(self) -> Path:

@@ -29,9 +29,8 @@ class LocalBackend:
         self.corpus = self.chat.index.corpus
 
     def ask(self, question: str, *, role=None, phase=None, doc_ids=None, session_id=None) -> dict:
-        answer, sid, turn = self.chat.ask(question, role=role, phase=phase, doc_ids=doc_ids or None,
-                                          session_id=session_id)
-        return convert.ask_response(answer, sid, turn).model_dump()
+        r = self.chat.ask_turn(question, role=role, phase=phase, doc_ids=doc_ids or None, session_id=session_id)
+        return convert.ask_response(r.answer, r.session_id, r.turn, stored=r.stored).model_dump()
 
     def search(self, query: str, filters: dict | None = None, top_k: int = 10) -> list[dict]:
         from assistant.retrieval.retriever import SearchFilters
@@ -56,7 +55,7 @@ class LocalBackend:
         return [p.model_dump() for p in convert.phases_out(self.corpus.vocab)]
 
     def feedback(self, session_id: str, turn: int, rating: int, comment: str = "") -> None:
-        self.chat.store.add_feedback(session_id, turn, rating, comment)
+        self.chat.feedback(session_id, turn, rating, comment)
 
     def report_fields(self) -> dict:
         from assistant.reports.form import form_fields

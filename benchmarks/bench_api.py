@@ -1,13 +1,17 @@
 """Load test of the HTTP API on loopback (bounded: fixed duration, fixed concurrency).
 
 Starts `brand-assistant serve` (open mode, rate limit off, its own data dir), then for
-each endpoint drives `--concurrency` connections for `--seconds` with the gold
-questions, and reports requests/s, p50/p99 latency and errors. Only 127.0.0.1 is used.
-Uses wrk (Debian package `wrk`) when it is installed — a Python load generator on the
-same 2 cores steals most of the CPU from the server — and a bounded httpx generator
-otherwise (`--python` forces it).
+each endpoint drives `--concurrency` connections for `--seconds` with the questions of
+benchmarks/questions.jsonl (333 distinct questions written from the corpus, none from
+the gold set; benchmarks/questions.py), and reports requests/s, p50/p99 latency and
+errors. Only 127.0.0.1 is used. Uses wrk (Debian package `wrk`, installed by
+scripts/setup.sh) — a Python load generator on the same 2 cores steals most of the CPU
+from the server — and a bounded httpx generator otherwise (`--python` forces it).
+`--chroma` runs the same against a Chroma server (`brand-assistant chroma-serve`, token
+on), with a fresh index built into it.
 
     .venv/bin/python benchmarks/bench_api.py [--seconds 30] [--concurrency 32] [--workers 2]
+        [--query-cache-size 0] [--chroma]
 """
 
 from __future__ import annotations
@@ -108,20 +112,51 @@ def main() -> None:
                     help="BA_QUERY_CACHE_SIZE for the server (0 = every request embeds its query)")
     ap.add_argument("--only", choices=["search", "ask"], help="drive only this endpoint")
     ap.add_argument("--python", action="store_true", help="use the httpx generator even if wrk is installed")
+    ap.add_argument("--chroma", action="store_true", help="vectors on a Chroma server (chroma-serve, token on)")
+    ap.add_argument("--chroma-no-proxy", action="store_true",
+                    help="measurement only: the API talks to chroma run directly (no token check), to price the proxy")
+    ap.add_argument("--questions", default=str(ROOT / "benchmarks" / "questions.jsonl"))
     args = ap.parse_args()
-    questions = [json.loads(x)["query"] for p in sorted((ROOT / "evals" / "gold").glob("*.jsonl"))
-                 for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
+    questions = list(dict.fromkeys(json.loads(x)["question"] for x in
+                                   Path(args.questions).read_text(encoding="utf-8").splitlines() if x.strip()))
+    if len(questions) < 300:
+        raise SystemExit(f"{args.questions}: {len(questions)} distinct questions, the benchmark needs at least 300")
     port = free_port()
     data = tempfile.mkdtemp(prefix="ba-bench-")
-    env = {**os.environ, "BA_OPEN_MODE": "1", "BA_RATE_LIMIT_PER_MINUTE": "0", "BA_DATA_DIR": data}
+    # the access log goes to a file: on stderr it would cost a write per request to a pipe nobody reads
+    env = {**os.environ, "BA_OPEN_MODE": "1", "BA_RATE_LIMIT_PER_MINUTE": "0", "BA_DATA_DIR": data,
+           "BA_ACCESS_LOG": "0", "BA_ACCESS_LOG_FILE": os.path.join(data, "access.jsonl")}
     if args.query_cache_size is not None:
         env["BA_QUERY_CACHE_SIZE"] = str(args.query_cache_size)
     exe = Path(sys.executable).parent / "brand-assistant"
+    chroma = None
+    if args.chroma_no_proxy:
+        cport = free_port()
+        chroma = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path",
+                                   os.path.join(data, "chroma"), "--host", "127.0.0.1", "--port", str(cport)],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(100):
+            try:
+                if httpx.get(f"http://127.0.0.1:{cport}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        # chroma run ignores the token; the client insists on one
+        env.update({"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(cport), "CHROMA_TOKEN": "unused",
+                    "BA_INDEX_DIR": os.path.join(data, "index")})
+    elif args.chroma:
+        cport, token = free_port(), "bench-token"
+        chroma = subprocess.Popen([str(exe), "chroma-serve", "--path", os.path.join(data, "chroma"),
+                                   "--port", str(cport)], env={**env, "CHROMA_TOKEN": token},
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        chroma.stdout.readline()  # printed once chroma run answers
+        env.update({"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(cport), "CHROMA_TOKEN": token,
+                    "BA_INDEX_DIR": os.path.join(data, "index")})
     server = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(args.workers)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + 300
         while time.time() < deadline:
             try:
                 if httpx.get(base + "/readyz", timeout=1).status_code == 200:
@@ -147,8 +182,16 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if chroma is not None:
+            import signal
+
+            os.killpg(chroma.pid, signal.SIGTERM)
+            chroma.wait(timeout=30)
     results["config"] = {"workers": args.workers, "concurrency": args.concurrency, "seconds": args.seconds,
-                         "query_cache_size": env.get("BA_QUERY_CACHE_SIZE", "default")}
+                         "query_cache_size": env.get("BA_QUERY_CACHE_SIZE", "default"),
+                         "distinct_questions": len(questions),
+                         "vector_store": ("chroma run, no proxy (measurement only)" if args.chroma_no_proxy else
+                                          "chroma-server (chroma-serve, token)" if args.chroma else "embedded")}
     print(json.dumps(results, indent=2, ensure_ascii=False))
 
 

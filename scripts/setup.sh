@@ -53,3 +53,15 @@ fi
 if [ "$(id -u)" = "0" ] && [ -d /etc/fonts/conf.d ]; then
   .venv/bin/python -m assistant.reports.render --fontconfig /etc/fonts/conf.d/65-brand-assistant-gongwen.conf >/dev/null
 fi
+
+# The API load benchmark (benchmarks/bench_api.py) drives the server with wrk: a Python
+# load generator on the same 2 cores would steal the server's CPU.
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get install -y -q wrk >/dev/null 2>&1 ||
+     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1)) ||
+      echo "setup: wrk could not be installed; bench_api.py falls back to its slower httpx generator" >&2
+  else
+    echo "setup: wrk missing (needs apt as root); bench_api.py falls back to its slower httpx generator" >&2
+  fi
+fi

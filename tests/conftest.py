@@ -63,9 +63,8 @@ MANIFEST = ('[[document]]\ndoc_id = "tiny"\nfile = "tiny.txt"\ntitle = "微型�
             'kind = "团体标准"\nnature = "group-standard"\nstatus = "现行"\n')
 
 
-@pytest.fixture
-def tiny(tmp_path):
-    """A one-document corpus, indexed with a fake embedder: (corpus, settings, embed)."""
+def make_tiny(base: Path):
+    """The tiny corpus under base/corpus, indexed into base/index with a fake embedder."""
     import shutil
 
     from llama_index.core.embeddings import MockEmbedding
@@ -74,13 +73,13 @@ def tiny(tmp_path):
     from assistant.index.store import build_index
     from assistant.settings import Settings
 
-    root = tmp_path / "corpus"
+    root = base / "corpus"
     root.mkdir()
     shutil.copytree(CORPUS / "vocab", root / "vocab")
     (root / "tiny.txt").write_text(DOC, encoding="utf-8")
     (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    settings = Settings(corpus_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data",
-                        embed_cache_dir=tmp_path / "cache")
+    settings = Settings(corpus_dir=root, index_dir=base / "index", data_dir=base / "data",
+                        embed_cache_dir=base / "cache")
     corpus = load_corpus(root)
     embed = MockEmbedding(embed_dim=8)
     build_index(corpus, settings, embed)
@@ -143,6 +142,32 @@ def tiny_lexical(tmp_path):
     embed = BigramEmbedding.make()
     build_index(corpus, settings, embed)
     return corpus, settings, embed
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A one-document corpus, indexed with a fake embedder: (corpus, settings, embed)."""
+    return make_tiny(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def tiny_module(tmp_path_factory):
+    """The tiny corpus and index, built once per test module (tests that only read it)."""
+    return make_tiny(tmp_path_factory.mktemp("tiny"))
+
+
+def tiny_app(tiny, **overrides):
+    """The API app on the tiny corpus (BM25 retrieval, open mode unless overridden)."""
+    from assistant.api.app import create_app
+    from assistant.chat.service import ChatService
+    from assistant.index.store import load_index
+    from assistant.retrieval.retriever import HybridClauseRetriever
+
+    corpus, settings, embed = tiny
+    settings = settings.model_copy(update={"open_mode": True, **overrides})
+    index = load_index(corpus, settings, embed, rebuild="never")
+    chat = ChatService(index, HybridClauseRetriever(index, mode="bm25"), settings)
+    return create_app(settings, chat=chat)
 
 
 @pytest.fixture(scope="session")
@@ -251,3 +276,165 @@ def real_chat(real_index, real_settings, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("chat")
     return ChatService(real_index, make_retriever(real_index, real_settings), real_settings,
                        store=SessionStore(tmp / "sessions.sqlite3"))
+
+
+class ChromaServer:
+    """`brand-assistant chroma-serve` (chroma run on loopback behind the token proxy) as a
+    real process group, for the server-mode and fault tests: kill, freeze, restart."""
+
+    def __init__(self, data: Path, token: str = "test-chroma-token", port: int | None = None) -> None:
+        self.data, self.token, self.port = data, token, port or free_port()
+        self.proc = None
+        self.inner_port: int | None = None
+
+    def start(self, timeout: float = 60) -> "ChromaServer":
+        import re
+        import subprocess
+        import sys
+
+        exe = Path(sys.executable).parent / "brand-assistant"
+        self.proc = subprocess.Popen(
+            [str(exe), "chroma-serve", "--path", str(self.data), "--port", str(self.port)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            env={**os.environ, "CHROMA_TOKEN": self.token, "ANONYMIZED_TELEMETRY": "False"})
+        line = self.proc.stdout.readline()  # printed once chroma run answers
+        m = re.search(r"127\.0\.0\.1:(\d+)", line)
+        if not m or not wait_for_http(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout):
+            self.kill()
+            raise RuntimeError(f"chroma-serve did not start: {line!r} {self.proc.stderr.read()[:500]!r}")
+        self.inner_port = int(m.group(1))
+        return self
+
+    def signal(self, sig) -> None:
+        os.killpg(self.proc.pid, sig)
+
+    def kill(self) -> None:
+        import signal
+
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def freeze(self) -> None:
+        import signal
+
+        self.signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        import signal
+
+        self.signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        import signal
+        import subprocess
+
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.thaw()
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def listen_addresses(port: int) -> set[str]:
+    """The local IPv4 addresses a TCP socket listens on at port (from /proc/net/tcp)."""
+    out = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        addr, p = local.split(":")
+        if state == "0A" and int(p, 16) == port:  # LISTEN
+            out.add(".".join(str(int(addr[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+    return out
+
+
+class read_only:
+    """Make a directory tree read-only for this process, as a real fault. As root
+    (CI here) permission bits do not stop writes, so the immutable attribute is used
+    (chattr +i); otherwise chmod. Skips the test when neither is possible."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.mode = None
+
+    def __enter__(self):
+        import subprocess
+
+        if os.geteuid() == 0:
+            r = subprocess.run(["chattr", "-R", "+i", str(self.path)], capture_output=True)
+            if r.returncode != 0:
+                pytest.skip(f"cannot make {self.path} read-only: {r.stderr.decode()[:200]}")
+            self.mode = "chattr"
+        else:
+            for p in [self.path, *self.path.rglob("*")]:
+                p.chmod(0o555 if p.is_dir() else 0o444)
+            self.mode = "chmod"
+        try:
+            (self.path / ".probe").write_text("x")
+        except OSError:
+            return self
+        self.__exit__(None, None, None)
+        pytest.skip(f"{self.path} is still writable")
+
+    def __exit__(self, *exc) -> None:
+        import subprocess
+
+        if self.mode == "chattr":
+            subprocess.run(["chattr", "-R", "-i", str(self.path)], check=True)
+        elif self.mode == "chmod":
+            for p in [self.path, *self.path.rglob("*")]:
+                p.chmod(0o755 if p.is_dir() else 0o644)
+        self.mode = None
+
+
+def serve_in_thread(app, **config):
+    """A real uvicorn server for app on a free loopback port, in a thread: a context
+    manager yielding its base URL (for tests about connections and sockets)."""
+    import contextlib
+    import threading
+
+    import uvicorn
+
+    @contextlib.contextmanager
+    def run():
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                               access_log=False, **config))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.time() + 30
+        while not server.started and time.time() < deadline:
+            time.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+    return run()
+
+
+def start_serve(env: dict, port: int, workers: int = 1):
+    """`brand-assistant serve` as a real process (its own process group)."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "brand-assistant"
+    return subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, **env})
+
+
+def stop_process(proc) -> tuple[str, str]:
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc.communicate(timeout=10)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 
 import pytest
@@ -51,9 +50,15 @@ def test_ask_stream_is_server_sent_events(client):
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         text = "".join(r.iter_text())
     events = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("event: ")]
-    assert events[0] == "meta" and events[-1] == "done" and "answer" in events and "citations" in events
-    done = json.loads(text.strip().split("data: ")[-1])
-    assert done["citations"][0]["clause"] == "3.1"
+    assert events[0] == "meta" and events[1] == "direct" and events[-1] == "done"
+    assert "point" in events and "answer" in events and "citations" in events
+    datas = [json.loads(line.split(": ", 1)[1]) for line in text.splitlines() if line.startswith("data: ")]
+    meta, done = datas[0], datas[-1]
+    assert meta["coverage"] == done["coverage"] and "missing" in meta and meta["session_id"] == done["session_id"]
+    assert done["citations"][0]["clause"] == "3.1" and done["points"][0]["citation"]["clause"] == "3.1"
+    points = [d for e, d in zip(events, datas) if e == "point"]
+    assert points[0]["text"].startswith("1. ") and "〔T/TINY 1—2026 3.1〕" in points[0]["text"]
+    assert datas[events.index("answer")]["text"] == done["answer"]
 
 
 def test_documents_clauses_roles_phases(client):
@@ -125,18 +130,17 @@ def test_cors_allow_list(tiny):
         assert "access-control-allow-origin" not in bad.headers
 
 
-def test_request_id_and_privacy_in_logs(tiny, caplog):
-    caplog.set_level(logging.INFO, logger="assistant.api")
-    with _client(tiny) as c:
+def test_request_id_and_privacy_in_logs(tiny, tmp_path):
+    log_file = tmp_path / "access.jsonl"
+    with _client(tiny, access_log_file=log_file) as c:
         r = c.post("/v1/ask", json={"question": "机密问题国际化战略"}, headers={"X-Request-ID": "req-42"})
     assert r.headers["x-request-id"] == "req-42"
-    lines = [rec.getMessage() for rec in caplog.records if rec.name == "assistant.api"]
-    assert any("req-42" in x for x in lines)
-    assert not any("机密问题" in x for x in lines)
-    caplog.clear()
-    with _client(tiny, log_questions=True) as c:
+    lines = [json.loads(x) for x in log_file.read_text(encoding="utf-8").splitlines()]
+    assert [x["request_id"] for x in lines] == ["req-42"]
+    assert "机密问题" not in log_file.read_text(encoding="utf-8")
+    with _client(tiny, log_questions=True, access_log_file=log_file) as c:
         c.post("/v1/ask", json={"question": "机密问题国际化战略"})
-    assert any("机密问题" in rec.getMessage() for rec in caplog.records)
+    assert json.loads(log_file.read_text(encoding="utf-8").splitlines()[-1])["question"] == "机密问题国际化战略"
 
 
 def test_feedback_stored_under_concurrent_writes(client):

@@ -97,6 +97,27 @@ def test_bad_input_gets_a_chinese_message_and_the_question_stays(ui_env):
     assert any(m.value == long_q for m in at.markdown)  # what the user typed is still on screen
 
 
+def test_an_answer_the_session_store_could_not_keep_says_so(ui_env):
+    """Issue 13: a read-only data dir — the question is still answered, the page says the
+    turn was not saved and offers no feedback on it."""
+    from tests.conftest import read_only
+
+    data = Path(ui_env["BA_DATA_DIR"])
+    data.mkdir(parents=True, exist_ok=True)
+    at = _app()
+    at.run()
+    at.chat_input[0].set_value("国际化怎么做").run()
+    assert len(at.feedback) == 1  # a stored answer can be rated
+    at = _app()
+    at.run()
+    with read_only(data):
+        at.chat_input[0].set_value("怎么打假").run()
+    assert not at.exception
+    assert any("会话存储暂不可用" in i.value for i in at.info)
+    assert any(e.label.startswith("〔T/GXAS 1220—2026 6.4.4") for e in at.expander)  # answered all the same
+    assert len(at.feedback) == 0  # no 👍/👎 on a turn that was not stored
+
+
 def test_clause_browser_and_role_phase_matrix(ui_env):
     from streamlit.testing.v1 import AppTest
 

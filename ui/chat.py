@@ -58,6 +58,8 @@ st.caption("依据区域公用品牌、产业集群品牌培育、红盾品牌�
 
 def render_answer(msg: dict, idx: int) -> None:
     ans = msg["answer"]
+    if not ans.get("stored", True):  # answered, but the session store was unavailable
+        st.info("会话存储暂不可用：本轮问答未保存，无法据此追问或反馈；答复内容不受影响。")
     coverage = ans.get("coverage", "answered" if ans["supported"] else "none")
     if coverage == "none":
         st.warning("无依据：现有文件中没有找到相关规定。")
@@ -87,6 +89,8 @@ def render_answer(msg: dict, idx: int) -> None:
                          query_params={"doc": c["doc_id"], "label": c["clause"]})
     with st.expander("复制答复（纯文本，含引用）"):
         st.code(ans["answer"], language=None, wrap_lines=True)
+    if not ans.get("stored", True):
+        return  # no stored turn to rate
     fb_key = f"fb-{msg['session_id']}-{msg['turn']}"
     rating = st.feedback("thumbs", key=fb_key)
     if rating is not None and not st.session_state.get(fb_key + "-sent"):

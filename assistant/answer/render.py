@@ -82,7 +82,8 @@ def to_markdown(a: Answer, strengths: set[str] | None = None) -> str:
 
 def sse_events(a: Answer, meta: dict) -> list[tuple[str, dict | list]]:
     """The events of /v1/ask/stream, in order: meta, direct, point (one per point), related,
-    citations, done (the whole response)."""
+    answer (the whole plain text, as the first version of the stream sent it), citations;
+    the route sends done (the whole response) last."""
     events: list[tuple[str, dict | list]] = [("meta", {**meta, "supported": a.supported, "coverage": a.coverage,
                                                       "missing": a.missing})]
     events.append(("direct", {"text": a.direct}))
@@ -90,6 +91,7 @@ def sse_events(a: Answer, meta: dict) -> list[tuple[str, dict | list]]:
         events.append(("point", {"n": i, "text": "\n".join(point_lines(p, i)), "point": p.to_dict()}))
     if a.related:
         events.append(("related", [c.to_dict() for c in a.related]))
+    events.append(("answer", {"text": to_text(a)}))
     events.append(("citations", [c.to_dict() for c in a.citations]))
     return events
 

@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from assistant.api import errors
-from assistant.api.deps import RateLimiter
+from assistant.api.ratelimit import SharedRateLimiter
 from assistant.api.middleware import GuardMiddleware
 from assistant.api.routes import (
     ask_router,
@@ -38,10 +41,7 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if app.state.chat is None:
-            from assistant.service import make_chat, open_index
-
-            # the serve command built/validated the index before starting workers
-            app.state.chat = make_chat(settings, open_index(settings, rebuild="never"))
+            load_service(app, settings)
         # the loaded index is hundreds of thousands of long-lived objects: keep them out of
         # the garbage collector's full passes, which otherwise stall requests for tens of ms
         gc.collect()
@@ -49,10 +49,14 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
         yield
         gc.unfreeze()
 
-    app = FastAPI(title="区域品牌培育问答助手 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="区域品牌培育问答助手 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.settings = settings
     app.state.chat = chat
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.problems = []  # why the service is not ready (for /readyz), when chat is None
+    app.state.not_ready = None  # the error that content routes answer with then (503)
+    app.state.limiter = SharedRateLimiter(settings.rate_limit_db, settings.rate_limit_per_minute)
     errors.install(app)
     for r in (search_router, ask_router, documents_router, vocab_router, feedback_router, reports_router,
               health_router):
@@ -61,6 +65,57 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"],
                            expose_headers=["X-Request-ID", "Retry-After"])
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(GuardMiddleware, settings=settings)
     logging.getLogger("assistant.api").setLevel(logging.INFO)
     return app
+
+
+def load_service(app: FastAPI, settings: Settings) -> None:
+    """Load the corpus and index for this worker. A corpus file that fails to load, or an
+    index that fails its checks, leaves the worker up but not ready: /readyz answers 503
+    with the problems, content routes 503 with the reason, nothing is answered from a
+    partial corpus, and nothing in the index is changed (the serve command builds and
+    checks the index before starting workers; workers only open it)."""
+    from assistant.errors import AssistantError, CorpusIncompleteError
+    from assistant.index.store import corpus_problems
+    from assistant.service import make_chat, open_corpus, open_index
+
+    log = logging.getLogger("assistant.api")
+    corpus = open_corpus(settings)
+    if corpus.errors:
+        app.state.problems = corpus_problems(corpus)
+        app.state.not_ready = CorpusIncompleteError(app.state.problems)
+        for p in app.state.problems:
+            log.error("corpus file %s failed to load (%s): service not ready, index untouched", p["file"], p["reason"])
+        return
+    try:
+        app.state.chat = make_chat(settings, open_index(settings, rebuild="never", corpus=corpus))
+    except AssistantError as exc:
+        app.state.problems = [{"file": str(settings.index_dir), "reason": exc.message}]
+        app.state.not_ready = exc
+        log.error("index not loaded: %s", exc.message)
+
+
+DOCS_STATIC = "/static/docs"
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc from assets shipped in the fastapi-offline wheel:
+    FastAPI's defaults load them from a CDN, which leaves both pages blank offline."""
+    from importlib.resources import files
+
+    app.mount(DOCS_STATIC, StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None})  # no badge fetched from validator.swagger.io
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=app.openapi_url, title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
+                              redoc_favicon_url=f"{DOCS_STATIC}/favicon.png", with_google_fonts=False)

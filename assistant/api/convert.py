@@ -36,9 +36,10 @@ def document_out(doc: Document, vocab: Vocab | None = None) -> DocumentOut:
     return DocumentOut(**doc_fields(doc, vocab))
 
 
-def ask_response(answer: Answer, session_id: str, turn: int) -> AskResponse:
+def ask_response(answer: Answer, session_id: str, turn: int, stored: bool = True) -> AskResponse:
     """The /v1/ask contract from an answer record (fields are added, never renamed)."""
-    return AskResponse(**answer.to_dict(), session_id=session_id, turn=turn, markdown=render.to_markdown(answer))
+    return AskResponse(**answer.to_dict(), session_id=session_id, turn=turn, stored=stored,
+                       markdown=render.to_markdown(answer))
 
 
 def search_hit(h: Hit, corpus: Corpus) -> SearchHit:

@@ -1,44 +1,64 @@
 """Dependencies: the loaded service (once per worker), API keys and rate limits.
 
-All are `async def`: they never block, and FastAPI would run a plain `def` dependency
-in its thread pool — a thread hop per dependency per request."""
+All are `async def`: FastAPI would run a plain `def` dependency in its thread pool — a
+thread hop per dependency per request. The shared rate limit is one short SQLite
+transaction (tens of microseconds), done inline."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
-import threading
-import time
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
 from assistant.api.batching import QueryVectorBatcher
 from assistant.chat.service import ChatService
+from assistant.chat.sessions import OPEN_OWNER
 from assistant.settings import Settings
 
 
-class RateLimiter:
-    """Token bucket per key, per worker process."""
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling. owner: what sessions are stored under (a hash of the key, never
+    the key); key_id: a short fingerprint for the logs."""
 
-    def __init__(self, per_minute: int) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.lock = threading.Lock()
+    owner: str
+    key_id: str
+    client_ip: str
 
-    def check(self, key: str) -> float:
-        """0 when allowed, else seconds until the next request is allowed."""
-        if self.rate <= 0:
-            return 0.0
-        now = time.monotonic()
-        with self.lock:
-            tokens, last = self.buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self.buckets[key] = (tokens - 1.0, now)
-                return 0.0
-            self.buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
+
+def _digest(raw: bytes) -> bytes:
+    return hashlib.sha256(raw).digest()
+
+
+def match_key(given: str | None, keys: list[str]) -> str | None:
+    """The configured key equal to `given`, compared in constant time (every key is
+    compared, as fixed-length digests), or None."""
+    if not given:
+        return None
+    # Starlette decodes header bytes as latin-1: back to the bytes the client sent
+    given_d = _digest(given.encode("latin-1", errors="replace"))
+    found = None
+    for k in keys:
+        if hmac.compare_digest(given_d, _digest(k.encode("utf-8"))):
+            found = k
+    return found
+
+
+def key_owner(key: str) -> str:
+    return "key:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def key_id(key: str) -> str:
+    return "k-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+
+
+def _too_many(wait: float) -> HTTPException:
+    return HTTPException(429, f"请求过于频繁，请 {math.ceil(wait)} 秒后重试。",
+                         headers={"Retry-After": str(math.ceil(wait))})
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -48,27 +68,44 @@ async def get_settings_dep(request: Request) -> Settings:
 async def get_chat(request: Request) -> ChatService:
     chat = getattr(request.app.state, "chat", None)
     if chat is None:
+        not_ready = getattr(request.app.state, "not_ready", None)
+        if not_ready is not None:  # a broken corpus file or index: 503 with the reason
+            raise not_ready
         raise HTTPException(503, "索引尚未加载完成，请稍后重试。")
     return chat
 
 
 async def require_key(request: Request,
-                x_api_key: Annotated[str | None, Header(description="API 密钥 (API key)")] = None) -> str:
+                      x_api_key: Annotated[str | None, Header(description="API 密钥 (API key)")] = None) -> Caller:
     settings: Settings = request.app.state.settings
+    limiter = request.app.state.limiter
+    ip = getattr(request.state, "client_ip", None) or (request.client.host if request.client else "local")
     keys = settings.api_key_list
     if keys:
-        if x_api_key not in keys:
+        key = match_key(x_api_key, keys)
+        if key is None:
+            request.state.key_id = "invalid" if x_api_key else "none"
+            # failed attempts are throttled per client address, so keys cannot be guessed at speed
+            wait = limiter.check(f"authfail:{ip}", settings.auth_fail_per_minute)
+            if wait > 0:
+                raise _too_many(wait)
             raise HTTPException(401, "缺少或无效的 API 密钥（请求头 X-API-Key）。")
-        who = f"key:{x_api_key}"
+        caller = Caller(owner=key_owner(key), key_id=key_id(key), client_ip=ip)
+        bucket = f"key:{caller.key_id}"
     elif settings.open_mode:
-        who = f"ip:{request.client.host if request.client else 'local'}"
+        caller = Caller(owner=OPEN_OWNER, key_id="open", client_ip=ip)
+        bucket = f"ip:{ip}"
     else:
+        request.state.key_id = "none"
+        wait = limiter.check(f"authfail:{ip}", settings.auth_fail_per_minute)
+        if wait > 0:
+            raise _too_many(wait)
         raise HTTPException(401, "服务未配置 API 密钥，也未开启本地开放模式（BA_OPEN_MODE=1）。")
-    wait = request.app.state.limiter.check(who)
+    request.state.key_id = caller.key_id
+    wait = limiter.check(bucket)
     if wait > 0:
-        raise HTTPException(429, f"请求过于频繁，请 {math.ceil(wait)} 秒后重试。",
-                            headers={"Retry-After": str(math.ceil(wait))})
-    return who
+        raise _too_many(wait)
+    return caller
 
 
 async def get_batcher(request: Request, chat: Annotated[ChatService, Depends(get_chat)]) -> QueryVectorBatcher:
@@ -80,5 +117,5 @@ async def get_batcher(request: Request, chat: Annotated[ChatService, Depends(get
 
 Chat = Annotated[ChatService, Depends(get_chat)]
 Batcher = Annotated[QueryVectorBatcher, Depends(get_batcher)]
-Caller = Annotated[str, Depends(require_key)]
+CallerDep = Annotated[Caller, Depends(require_key)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]

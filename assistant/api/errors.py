@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,11 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.reports.form import FormError
 from assistant.errors import (
     AssistantError,
+    CorpusIncompleteError,
+    DependencyUnavailableError,
     IndexMismatchError,
     IndexNotFoundError,
     InvalidQueryError,
     UnknownClauseError,
     UnknownDocumentError,
+    UnknownSessionError,
+    UnknownTurnError,
 )
 
 log = logging.getLogger("assistant.api")
@@ -24,6 +31,10 @@ log = logging.getLogger("assistant.api")
 STATUS = [
     (UnknownClauseError, 404, "unknown_clause"),
     (UnknownDocumentError, 404, "unknown_document"),
+    (UnknownSessionError, 404, "unknown_session"),
+    (UnknownTurnError, 404, "unknown_turn"),
+    (DependencyUnavailableError, 503, None),  # code and Retry-After from the exception
+    (CorpusIncompleteError, 503, "corpus_incomplete"),
     (InvalidQueryError, 422, "invalid_request"),
     (FormError, 422, "invalid_form"),
     (IndexNotFoundError, 503, "index_not_ready"),
@@ -41,16 +52,72 @@ def _rid(request: Request) -> str:
     return getattr(request.state, "request_id", "")
 
 
-def error_body(request: Request, code: str, message: str, **extra) -> dict:
-    body = {"detail": message, "code": code, "request_id": _rid(request)}
+def error_dict(rid: str, code: str, message: str, **extra) -> dict:
+    body = {"detail": message, "code": code, "request_id": rid}
     body.update({k: v for k, v in extra.items() if v is not None})
     return body
+
+
+def error_body(request: Request, code: str, message: str, **extra) -> dict:
+    return error_dict(_rid(request), code, message, **extra)
+
+
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO, errno.EFBIG}
+STORAGE_DETAIL = "数据存储暂不可用（磁盘已满、只读或文件损坏），请稍后重试或联系管理员。"
+UPSTREAM_DETAIL = "依赖的服务暂时无法访问，请稍后重试。"
+INTERNAL_DETAIL = "服务内部错误，请稍后重试；如持续出现请联系管理员并提供请求编号。"
+
+
+def unexpected_response(exc: BaseException, rid: str, scope=None) -> tuple[int, dict, dict[str, str]]:
+    """What an exception that no route turned into a response becomes (status, body,
+    headers): SQLite and HTTP-client errors are a dependency that failed (503), anything
+    else an internal error (500). The middleware sends it; nothing reaches the server."""
+    where = f"{scope.get('method')} {scope.get('path')}" if scope else ""
+    if isinstance(exc, AssistantError):  # a domain error raised outside a route
+        for cls, status, code in STATUS:
+            if isinstance(exc, cls):
+                code = getattr(exc, "code", None) if code is None else code
+                headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, DependencyUnavailableError) else {}
+                return status, error_dict(rid, code or "bad_request", exc.message), headers
+    if isinstance(exc, sqlite3.Error) or (isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS):
+        log.error("storage error request_id=%s %s: %s: %s", rid, where, type(exc).__name__, exc)
+        return 503, error_dict(rid, "storage_unavailable", STORAGE_DETAIL), {"Retry-After": "30"}
+    if isinstance(exc, (httpx.HTTPError, OSError)):  # a connection to something else failed
+        log.error("upstream error request_id=%s %s: %s: %s", rid, where, type(exc).__name__, exc)
+        return 503, error_dict(rid, "dependency_unavailable", UPSTREAM_DETAIL), {"Retry-After": "5"}
+    log.error("unhandled error request_id=%s %s", rid, where, exc_info=exc)
+    return 500, error_dict(rid, "internal_error", INTERNAL_DETAIL), {}
+
+
+def _ranges() -> dict[str, tuple]:
+    """Numeric bounds of the request fields, read from the schemas (field → (min, max))."""
+    from assistant.api import schemas
+
+    out: dict[str, tuple] = {}
+    for model in (schemas.SearchRequest, schemas.FeedbackRequest):
+        for name, f in model.model_fields.items():
+            lo = next((m.ge for m in f.metadata if hasattr(m, "ge")), None)
+            hi = next((m.le for m in f.metadata if hasattr(m, "le")), None)
+            if lo is not None or hi is not None:
+                out[name] = (lo, hi)
+    return out
+
+
+def _range_text(name: str, field: str, e: dict) -> str:
+    lo, hi = _ranges().get(name, (None, None))
+    got = e.get("input")
+    got = f"（收到 {got}）" if isinstance(got, (int, float)) and not isinstance(got, bool) else ""
+    if lo is not None and hi is not None:
+        return f"「{field}」超出允许范围，应在 {lo} 到 {hi} 之间{got}"
+    ctx = e.get("ctx") or {}
+    bound = next((f"{k} {v}" for k, v in ctx.items()), "")
+    return f"「{field}」超出允许范围（{bound}）{got}"
 
 
 def _validation_message(errors: list[dict]) -> str:
     parts = []
     for e in errors[:5]:
-        loc = [str(x) for x in e.get("loc", []) if x not in ("body", "query", "path")]
+        loc = [str(x) for x in e.get("loc", []) if x not in ("body", "query", "path") and not isinstance(x, int)]
         field = _FIELD_ZH.get(loc[-1], loc[-1]) if loc else "请求"
         t = e.get("type", "")
         if t == "json_invalid":
@@ -66,7 +133,15 @@ def _validation_message(errors: list[dict]) -> str:
         elif t == "string_pattern_mismatch":
             parts.append(f"「{field}」格式不正确")
         elif t.startswith(("greater", "less")):
-            parts.append(f"「{field}」超出允许范围")
+            parts.append(_range_text(loc[-1] if loc else "", field, e))
+        elif t == "list_type":
+            parts.append(f"「{field}」应为列表，如 [\"…\"]")
+        elif t in ("int_type", "int_parsing", "int_from_float"):
+            parts.append(f"「{field}」应为整数")
+        elif t in ("string_type",):
+            parts.append(f"「{field}」应为文字")
+        elif t in ("model_type", "dict_type", "model_attributes_type"):
+            parts.append(f"「{field}」应为对象（键值表）")
         elif t in ("literal_error", "enum"):
             parts.append(f"「{field}」取值不在允许范围内")
         else:
@@ -79,12 +154,17 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: AssistantError):
         for cls, status, code in STATUS:
             if isinstance(exc, cls):
-                extra = {}
+                extra, headers = {}, None
                 if isinstance(exc, UnknownDocumentError):
                     extra["valid"] = exc.valid
                 if isinstance(exc, UnknownClauseError):
                     extra["near"] = exc.near
-                return JSONResponse(error_body(request, code, exc.message, **extra), status_code=status)
+                if isinstance(exc, DependencyUnavailableError):
+                    code = exc.code
+                    headers = {"Retry-After": str(exc.retry_after)}
+                    log.warning("request_id=%s %s unavailable: %s", _rid(request), exc.dependency, exc.message)
+                return JSONResponse(error_body(request, code, exc.message, **extra), status_code=status,
+                                    headers=headers)
         return JSONResponse(error_body(request, "bad_request", exc.message), status_code=400)
 
     @app.exception_handler(RequestValidationError)
@@ -100,8 +180,16 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(request, f"http_{exc.status_code}", detail), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
+    async def _dependency(request: Request, exc: Exception):
+        status, body, headers = unexpected_response(exc, _rid(request), request.scope)
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    # handled inside the app (Starlette's ExceptionMiddleware): a 503 JSON, nothing re-raised
+    for cls in (sqlite3.Error, httpx.HTTPError):
+        app.add_exception_handler(cls, _dependency)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error request_id=%s", _rid(request))
-        return JSONResponse(error_body(request, "internal_error", "服务内部错误，请稍后重试；如持续出现请联系管理员并提供请求编号。"),
-                            status_code=500)
+        # reached only if the guard middleware itself failed: it answers everything else
+        status, body, headers = unexpected_response(exc, _rid(request), request.scope)
+        return JSONResponse(body, status_code=status, headers=headers)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 from typing import Annotated
@@ -23,7 +22,7 @@ from assistant.api.convert import (
     roles_out,
     search_hit,
 )
-from assistant.api.deps import AppSettings, Batcher, Caller, Chat
+from assistant.api.deps import AppSettings, Batcher, CallerDep, Chat
 from assistant.api.schemas import (
     AskRequest,
     AskResponse,
@@ -45,10 +44,14 @@ from assistant.retrieval.retriever import SearchFilters
 
 log = logging.getLogger("assistant.api")
 ERRORS = {401: {"model": ErrorResponse, "description": "缺少或无效的 API 密钥"},
-          413: {"model": ErrorResponse, "description": "请求体过大"},
+          408: {"model": ErrorResponse, "description": "请求体未在时限内发送完毕（BA_BODY_TIMEOUT，默认 10 秒）"},
+          413: {"model": ErrorResponse, "description": "请求体过大（含分块传输的请求体）"},
           415: {"model": ErrorResponse, "description": "Content-Type 不是 application/json"},
-          422: {"model": ErrorResponse, "description": "请求内容不合法（中文说明见 detail）"},
-          429: {"model": ErrorResponse, "description": "请求过于频繁（见 Retry-After）"}}
+          422: {"model": ErrorResponse, "description": "请求内容不合法（中文说明见 detail）：字段缺失、类型或取值不对、"
+                                                       "JSON 格式错误，或请求体不是合法的 UTF-8 编码（code = invalid_encoding）"},
+          429: {"model": ErrorResponse, "description": "请求过于频繁（见 Retry-After）；密钥错误过多也会如此"},
+          503: {"model": ErrorResponse, "description": "依赖暂不可用（向量库、会话存储）或语料不完整，见 detail 与 "
+                                                       "Retry-After；GET /readyz 给出原因"}}
 
 search_router = APIRouter(prefix="/v1", tags=["检索 search"])
 ask_router = APIRouter(prefix="/v1", tags=["问答 ask"])
@@ -60,12 +63,9 @@ health_router = APIRouter(tags=["运行状态 health"])
 
 
 def _log_question(request: Request, settings, text: str) -> None:
-    rid = getattr(request.state, "request_id", "")
-    if settings.log_questions:
-        log.info("request_id=%s question=%r", rid, text)
-    else:  # privacy: only a fingerprint, never the text
-        log.info("request_id=%s question_sha1=%s chars=%d", rid,
-                 hashlib.sha1(text.encode("utf-8")).hexdigest()[:10], len(text))
+    """For the access-log line of this request: a fingerprint and length of the question,
+    its text only with BA_LOG_QUESTIONS=1 (assistant/api/access_log.py)."""
+    request.state.question = text
 
 
 async def run_in_threadpool(fn, *args, **kwargs):
@@ -78,6 +78,7 @@ async def run_in_threadpool(fn, *args, **kwargs):
 
 
 _LIMITER: anyio.CapacityLimiter | None = None
+_IO_LIMITER: anyio.CapacityLimiter | None = None
 
 
 def _limiter() -> anyio.CapacityLimiter:
@@ -85,6 +86,18 @@ def _limiter() -> anyio.CapacityLimiter:
     if _LIMITER is None:
         _LIMITER = anyio.CapacityLimiter(2)
     return _LIMITER
+
+
+async def run_waiting_on_chroma(fn, *args, **kwargs):
+    """Work that waits on the Chroma server (network, up to BA_CHROMA_TIMEOUT): off the
+    event loop, in a pool of its own, so a slow or frozen server stalls neither the loop
+    nor the CPU-bound pool."""
+    import functools
+
+    global _IO_LIMITER
+    if _IO_LIMITER is None:
+        _IO_LIMITER = anyio.CapacityLimiter(16)
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=_IO_LIMITER)
 
 
 def _check_len(settings, text: str, what: str) -> None:
@@ -96,7 +109,7 @@ def _check_len(settings, text: str, what: str) -> None:
 
 @search_router.post("/search", response_model=SearchResponse, responses=ERRORS,
                     summary="检索条款 Search clauses")
-async def search(body: SearchRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller,
+async def search(body: SearchRequest, request: Request, chat: Chat, settings: AppSettings, _: CallerDep,
                  batcher: Batcher):
     _check_len(settings, body.query, "检索内容")
     _log_question(request, settings, body.query)
@@ -104,39 +117,47 @@ async def search(body: SearchRequest, request: Request, chat: Chat, settings: Ap
     filters = SearchFilters(doc_ids=f.doc_ids, roles=f.roles, phases=f.phases, strengths=list(f.strengths))
     filters.validate(chat.index)  # bad filter values fail before any embedding work
     vector = await batcher.vector(body.query)  # embedded together with concurrent requests
-    # the rest is CPU-bound and well under a millisecond: inline, no thread-pool hop
-    hits = chat.retriever.search(body.query, filters, body.top_k, query_vector=vector)
+    if chat.index.vectors is None and chat.retriever.mode != "bm25":
+        # the dense side asks the Chroma server: never on the event loop
+        hits = await run_waiting_on_chroma(chat.retriever.search, body.query, filters, body.top_k,
+                                           query_vector=vector)
+    else:  # in memory: CPU-bound and well under a millisecond, inline, no thread-pool hop
+        hits = chat.retriever.search(body.query, filters, body.top_k, query_vector=vector)
     return SearchResponse(query=body.query, hits=[search_hit(h, chat.index.corpus) for h in hits])
 
 
 # --- ask ----------------------------------------------------------------------------
 
-async def _answer(body: AskRequest, request: Request, chat, settings):
+async def _answer(body: AskRequest, request: Request, chat, settings, caller):
     # empty and over-long questions are refused by chat.ask (ChatService.check_question)
     _log_question(request, settings, body.question)
-    return await run_in_threadpool(
-        chat.ask, body.question, role=body.role, phase=body.phase, doc_ids=body.doc_ids, session_id=body.session_id)
+    return await run_in_threadpool(chat.ask_turn, body.question, role=body.role, phase=body.phase,
+                                   doc_ids=body.doc_ids, session_id=body.session_id, owner=caller.owner)
 
 
-@ask_router.post("/ask", response_model=AskResponse, responses=ERRORS, summary="提问 Ask a question")
-async def ask(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller):
-    answer, sid, turn = await _answer(body, request, chat, settings)
-    return ask_response(answer, sid, turn)
+ASK_ERRORS = {**ERRORS, 404: {"model": ErrorResponse, "description": "会话不存在或不属于当前密钥"}}
 
 
-@ask_router.post("/ask/stream", responses={**ERRORS, 200: {"content": {"text/event-stream": {}},
-                                                          "description": "SSE：meta（会话、coverage、missing）、direct（直接答复）、"
-                                                                         "point（每个要点一条）、related、citations、done（完整答复）"}},
+@ask_router.post("/ask", response_model=AskResponse, responses=ASK_ERRORS, summary="提问 Ask a question")
+async def ask(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, caller: CallerDep):
+    r = await _answer(body, request, chat, settings, caller)
+    return ask_response(r.answer, r.session_id, r.turn, stored=r.stored)
+
+
+@ask_router.post("/ask/stream", responses={**ASK_ERRORS, 200: {"content": {"text/event-stream": {}},
+                                                              "description": "SSE：meta（会话、coverage、missing、stored）、direct（直接答复）、"
+                                                                             "point（每个要点一条）、related、citations、done（完整答复）"}},
                  summary="提问（SSE 流式）Ask, as Server-Sent Events")
-async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, _: Caller):
-    answer, sid, turn = await _answer(body, request, chat, settings)  # errors surface as JSON before the stream
-    result = ask_response(answer, sid, turn)
+async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, caller: CallerDep):
+    r = await _answer(body, request, chat, settings, caller)  # errors surface as JSON before the stream starts
+    result = ask_response(r.answer, r.session_id, r.turn, stored=r.stored)
 
     async def events():
         def ev(name: str, data) -> str:
             return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
-        for name, data in render.sse_events(answer, {"session_id": sid, "turn": turn}):
+        for name, data in render.sse_events(r.answer, {"session_id": r.session_id, "turn": r.turn,
+                                                       "stored": r.stored}):
             yield ev(name, data)
             await asyncio.sleep(0)
         yield ev("done", result.model_dump())
@@ -148,7 +169,7 @@ async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: A
 # --- documents and clauses ------------------------------------------------------------
 
 @documents_router.get("/documents", response_model=list[DocumentOut], responses=ERRORS, summary="文件列表")
-async def documents(chat: Chat, _: Caller):
+async def documents(chat: Chat, _: CallerDep):
     corpus = chat.index.corpus
     return [document_out(d, corpus.vocab) for d in corpus.documents.values()]
 
@@ -156,7 +177,7 @@ async def documents(chat: Chat, _: Caller):
 @documents_router.get("/documents/{doc_id}", response_model=DocumentDetail,
                       responses={**ERRORS, 404: {"model": ErrorResponse, "description": "未知文件（列出可用编号）"}},
                       summary="文件详情与章目录")
-async def document(doc_id: str, chat: Chat, _: Caller):
+async def document(doc_id: str, chat: Chat, _: CallerDep):
     doc = chat.index.corpus.doc(doc_id)
     top = [clause_out(u) for u in doc.units if u.parent is None]
     return DocumentDetail(**doc_fields(doc, chat.index.corpus.vocab), chapters=top)
@@ -165,7 +186,7 @@ async def document(doc_id: str, chat: Chat, _: Caller):
 @documents_router.get("/documents/{doc_id}/clauses", response_model=ClauseDetail | list[ClauseOut],
                       responses={**ERRORS, 404: {"model": ErrorResponse, "description": "未知文件或条款（列出相近条款）"}},
                       summary="条款（带 label 时返回该条款及下级；否则返回全部条款）")
-async def clauses(doc_id: str, chat: Chat, _: Caller,
+async def clauses(doc_id: str, chat: Chat, _: CallerDep,
                   label: Annotated[str | None, Query(max_length=100, description="条款标号，如 6.4.4 b) 或 三（五）")] = None):
     doc = chat.index.corpus.doc(doc_id)
     if label is None or not label.strip():
@@ -176,25 +197,23 @@ async def clauses(doc_id: str, chat: Chat, _: Caller,
 # --- vocabularies ---------------------------------------------------------------------
 
 @vocab_router.get("/roles", response_model=list[VocabItem], responses=ERRORS, summary="角色词表")
-async def roles(chat: Chat, _: Caller):
+async def roles(chat: Chat, _: CallerDep):
     return roles_out(chat.index.corpus.vocab)
 
 
 @vocab_router.get("/phases", response_model=list[VocabItem], responses=ERRORS, summary="阶段词表")
-async def phases(chat: Chat, _: Caller):
+async def phases(chat: Chat, _: CallerDep):
     return phases_out(chat.index.corpus.vocab)
 
 
 # --- feedback ---------------------------------------------------------------------------
 
 @feedback_router.post("/feedback", response_model=FeedbackResponse, responses={
-    **ERRORS, 404: {"model": ErrorResponse, "description": "会话或轮次不存在"}}, summary="答复反馈 👍/👎")
-async def feedback(body: FeedbackRequest, request: Request, chat: Chat, _: Caller):
-    turns = await run_in_threadpool(chat.store.turns, body.session_id)
-    if not any(t.turn == body.turn for t in turns):
-        return JSONResponse({"detail": f"会话 {body.session_id} 中没有第 {body.turn} 轮。", "code": "unknown_turn",
-                             "request_id": getattr(request.state, "request_id", "")}, status_code=404)
-    fid = await run_in_threadpool(chat.store.add_feedback, body.session_id, body.turn, body.rating, body.comment)
+    **ERRORS, 404: {"model": ErrorResponse, "description": "会话或轮次不存在（或会话不属于当前密钥）"}},
+    summary="答复反馈 👍/👎")
+async def feedback(body: FeedbackRequest, chat: Chat, caller: CallerDep):
+    fid = await run_in_threadpool(chat.feedback, body.session_id, body.turn, body.rating, body.comment,
+                                  owner=caller.owner)
     return FeedbackResponse(id=fid)
 
 
@@ -207,7 +226,7 @@ def _draft(body: ReportRequest, chat):
 
 
 @reports_router.get("/reports/fields", responses=ERRORS, summary="表单可填栏目（状态选项、指标、说明、典型经验六部分）")
-async def report_fields(chat: Chat, _: Caller):
+async def report_fields(chat: Chat, _: CallerDep):
     from assistant.reports.form import form_fields
 
     return form_fields(chat.index.corpus)
@@ -215,7 +234,7 @@ async def report_fields(chat: Chat, _: Caller):
 
 @reports_router.post("/reports/draft", response_model=ReportResponse, responses=ERRORS,
                      summary="起草试点文稿（JSON）")
-async def report_draft(body: ReportRequest, chat: Chat, _: Caller):
+async def report_draft(body: ReportRequest, chat: Chat, _: CallerDep):
     from assistant.reports.export import checklist_markdown, to_dict, to_markdown
 
     draft = await run_in_threadpool(_draft, body, chat)
@@ -239,7 +258,7 @@ def _docx_response(data: bytes, name: str):
 
 @reports_router.post("/reports/draft.docx", responses={**ERRORS, 200: {"content": {_DOCX: {}}, "description": "DOCX 文件"}},
                      summary="起草试点文稿（下载 DOCX：公文格式的草稿，只含提交内容）")
-async def report_draft_docx(body: ReportRequest, chat: Chat, _: Caller):
+async def report_draft_docx(body: ReportRequest, chat: Chat, _: CallerDep):
     from assistant.reports.export import to_docx
 
     draft = await run_in_threadpool(_draft, body, chat)
@@ -249,7 +268,7 @@ async def report_draft_docx(body: ReportRequest, chat: Chat, _: Caller):
 @reports_router.post("/reports/checklist.docx", responses={**ERRORS, 200: {"content": {_DOCX: {}},
                                                                            "description": "DOCX 文件"}},
                      summary="草稿的检查清单（下载 DOCX：检查结果、原文要求、评分项与可引用条款）")
-async def report_checklist_docx(body: ReportRequest, chat: Chat, _: Caller):
+async def report_checklist_docx(body: ReportRequest, chat: Chat, _: CallerDep):
     from assistant.reports.export import checklist_docx, checklist_title
 
     draft = await run_in_threadpool(_draft, body, chat)
@@ -263,12 +282,34 @@ async def healthz():
     return {"status": "ok"}
 
 
-@health_router.get("/readyz", summary="索引已加载", responses={503: {"description": "索引尚未加载"}})
+@health_router.get("/readyz", summary="可以作答：语料与索引完整、依赖可用", responses={503: {
+    "description": "未就绪：problems 列出原因（语料文件、索引、Chroma 服务器）"}})
 async def readyz(request: Request):
-    chat = getattr(request.app.state, "chat", None)
+    """ready = every corpus file loaded, the index passed its checks and the vector store
+    answers. The session store is reported but does not make the service unready:
+    search and documents work without it and ask answers with stored=false."""
+    state = request.app.state
+    chat = getattr(state, "chat", None)
     if chat is None:
-        return JSONResponse({"ready": False, "detail": "索引尚未加载。"}, status_code=503)
+        problems = state.problems or [{"file": None, "reason": "索引尚未加载。"}]
+        return JSONResponse({"ready": False, "problems": problems}, status_code=503)
+    settings = state.settings
+    deps: dict[str, dict] = {}
+    collection = chat.index.vector_store.client if chat.index.vector_store is not None else None
+    if settings.chroma_host and hasattr(collection, "status"):
+        deps["chroma"] = {**await anyio.to_thread.run_sync(collection.status),
+                          "server": f"{settings.chroma_host}:{settings.chroma_port}"}
+    else:
+        deps["chroma"] = {"ok": True, "detail": "内嵌（进程内）"}
+    store = getattr(chat, "store", None)
+    if store is not None:
+        ok = await anyio.to_thread.run_sync(store.probe)
+        deps["sessions"] = {"ok": ok, "detail": "可读写" if ok else store.error}
+    problems = [{"dependency": k, "reason": v["detail"]} for k, v in deps.items() if not v["ok"] and k == "chroma"]
     meta = chat.index.meta
-    return {"ready": True, "nodes": len(chat.index.nodes), "embedding": meta.get("embedding"),
-            "vector_store": "chroma-server" if request.app.state.settings.chroma_host else "chroma-embedded",
+    body = {"ready": not problems, "problems": problems, "dependencies": deps,
+            "degraded": [k for k, v in deps.items() if not v["ok"] and k != "chroma"],
+            "nodes": len(chat.index.nodes), "embedding": meta.get("embedding"),
+            "vector_store": "chroma-server" if settings.chroma_host else "chroma-embedded",
             "dense_search": "memory" if chat.index.vectors is not None else "chroma"}
+    return JSONResponse(body, status_code=200 if body["ready"] else 503)

@@ -9,11 +9,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.textutil import is_blank
+
 Strength = Literal["shall", "should", "may", "shall-not", "none"]
 
 
 def _not_blank(v: str) -> str:
-    if not v.strip():
+    if is_blank(v):  # also a text of only zero-width / format characters
         raise ValueError("不能为空白 (must not be blank)")
     return v
 
@@ -66,7 +68,8 @@ class AskRequest(BaseModel):
     phase: str | None = Field(None, description="阶段，见 GET /v1/phases")
     doc_ids: list[str] | None = Field(None, max_length=20)
     session_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
-                                   description="继续已有会话（追问）")
+                                   description="继续已有会话（追问）：须是本密钥此前答复中返回的 session_id；"
+                                               "会话编号只由服务端生成，未知编号返回 404")
 
     _blank = field_validator("question")(_not_blank)
 
@@ -113,6 +116,8 @@ class AskResponse(BaseModel):
     mode: str
     effective_question: str
     notes: list[str] = Field(default_factory=list)
+    stored: bool = Field(True, description="false = 会话存储暂不可用：已作答，但本轮未保存，不能据此追问或反馈"
+                                           "（session_id 为空或 turn 为 0 时同理）")
 
 
 class DocumentOut(BaseModel):

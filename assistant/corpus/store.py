@@ -134,6 +134,7 @@ def load_corpus(root: Path, vocab: Vocab | None = None) -> Corpus:
             if not result.units:
                 raise CorpusFileError(str(path), "未能解析出任何条款。")
         except CorpusFileError as exc:
+            exc.doc_id = spec.doc_id  # a listed document that failed: never dropped silently
             errors.append(exc)
             continue
         tag_units(spec.doc_id, result.units, vocab, spec.nature)

@@ -7,14 +7,20 @@ Persisted under index/:
   userdict.txt       the generated jieba dictionary
   nodes.json         node id → metadata and text (for results and the sparse side)
   meta.json          what built it (embedding id and dimension, dictionary hash,
-                     corpus file hashes, package version)
+                     corpus file hashes, package version) and the SHA-256 of every
+                     other index file, checked at load: a garbled, swapped or missing
+                     file is rebuilt (rebuild="auto") or refused with a Chinese message
+                     that says what to run, never loaded
 
 A rebuild re-embeds only documents whose source changed (or everything when the
 embedding model changed); the BM25 side is rebuilt whole (it takes milliseconds).
+A corpus that did not load cleanly is never built from: a document whose file failed
+would otherwise lose its vectors, on a shared Chroma server for every instance.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -32,7 +38,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.corpus.model import Clause
 from assistant.corpus.store import Corpus, Document
-from assistant.errors import IndexMismatchError, IndexNotFoundError
+from assistant.errors import CorpusIncompleteError, IndexMismatchError, IndexNotFoundError
 from assistant.index.embeddings import EmbeddingCache, embedding_id
 from assistant.index.tokenizer import (
     ChineseTokenizer,
@@ -123,9 +129,10 @@ def chroma_client(settings: Settings):
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                   settings=chroma_settings)
+    if settings.chroma_host:  # with the token and a timeout (assistant/index/chroma.py)
+        from assistant.index.chroma import http_client
+
+        return http_client(settings)
     path = settings.index_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -157,7 +164,7 @@ class ClauseIndex:
     node_pos: dict[str, int]
     bm25: bm25s.BM25
     tokenizer: ChineseTokenizer
-    vector_store: ChromaVectorStore
+    vector_store: ChromaVectorStore | None  # its .client: the collection (ResilientCollection on a server)
     embed_model: BaseEmbedding
     meta: dict[str, Any]
     # unit-normalised node vectors in node order, when dense search runs in memory
@@ -189,6 +196,44 @@ def _read_meta(index_dir: Path) -> dict | None:
         return None
 
 
+def _index_files(index_dir: Path) -> list[Path]:
+    """The index files a checksum is kept for: everything but meta.json and chroma's own
+    store (chroma checks its own files; the collection is checked by count and metadata)."""
+    files = [index_dir / "userdict.txt", index_dir / "nodes.json"]
+    for name in ("bm25", "bm25-chars"):
+        bm25 = index_dir / name
+        if bm25.is_dir():
+            files += sorted(p for p in bm25.rglob("*") if p.is_file())
+    return files
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_checksums(index_dir: Path) -> dict[str, str]:
+    return {p.relative_to(index_dir).as_posix(): _sha256(p) for p in _index_files(index_dir) if p.is_file()}
+
+
+def check_files(index_dir: Path, meta: dict) -> list[str]:
+    """Reasons the index files differ from what meta.json recorded (empty = intact)."""
+    recorded = meta.get("files")
+    if not isinstance(recorded, dict) or not recorded:
+        return ["索引未记录文件校验和（由旧版本构建）"]
+    reasons = []
+    for rel, digest in sorted(recorded.items()):
+        path = index_dir / rel
+        if not path.is_file():
+            reasons.append(f"索引文件 {rel} 缺失")
+        elif _sha256(path) != digest:
+            reasons.append(f"索引文件 {rel} 校验和不符（已损坏或被改动）")
+    return reasons
+
+
 def dictionary(corpus: Corpus, settings: Settings) -> tuple[list[str], str]:
     """The jieba user dictionary the current corpus and vocabularies call for, and its hash."""
     extra = [t for e in corpus.vocab.thesaurus for t in (*e.terms, *e.expand)]
@@ -198,7 +243,10 @@ def dictionary(corpus: Corpus, settings: Settings) -> tuple[list[str], str]:
 
 def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
                 progress: Callable[[int, int], None] | None = None, force: bool = False) -> dict:
-    """(Re)build the index; re-embeds only the documents whose source changed."""
+    """(Re)build the index; re-embeds only the documents whose source changed. Refuses
+    (CorpusIncompleteError, nothing touched) when a corpus file failed to load."""
+    if corpus.errors:
+        raise CorpusIncompleteError(corpus_problems(corpus))
     t0 = time.perf_counter()
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     terms, dict_hash = dictionary(corpus, settings)
@@ -265,8 +313,8 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
         ensure_ascii=False), encoding="utf-8")
     meta = _expected_meta(corpus, embed, dict_hash, dim)
     meta.update({"nodes": len(nodes), "embedded_now": len(todo), "computed_by_model": computed,
-                 "reembedded_docs": changed,
-                 "build_seconds": round(time.perf_counter() - t0, 3)})
+                 "reembedded_docs": changed, "build_seconds": round(time.perf_counter() - t0, 3),
+                 "files": file_checksums(settings.index_dir)})
     (settings.index_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2),
                                                   encoding="utf-8")
     return meta
@@ -289,21 +337,66 @@ def check_meta(corpus: Corpus, settings: Settings, embed: BaseEmbedding) -> list
         reasons.append("语料已变化：" + "、".join(sorted({d for d, _ in changed})))
     if meta.get("dictionary_sha256") != dictionary(corpus, settings)[1]:
         reasons.append("分词词典已变化（词表或同义词表有改动）")
-    return reasons
+    return reasons + check_files(settings.index_dir, meta)
+
+
+def _check_embedded_store(settings: Settings, meta: dict) -> tuple[list[str], Any]:
+    """The embedded chroma collection exists and holds every node: (reasons, collection)."""
+    try:
+        collection = _collection(chroma_client(settings), create=False)
+    except Exception as exc:  # noqa: BLE001 - a missing or unreadable store, whatever chroma raises
+        return [f"向量库（{settings.index_dir / 'chroma'}）缺失或无法打开（{type(exc).__name__}）"], None
+    count = collection.count()
+    if count != meta.get("nodes"):
+        return [f"向量库有 {count} 条向量，索引有 {meta.get('nodes')} 个节点"], None
+    cmeta = collection.metadata or {}
+    if cmeta.get("embedding") != meta.get("embedding") or \
+            json.loads(cmeta.get("corpus") or "{}") != meta.get("corpus"):
+        return ["向量库的模型或语料版本与索引记录不一致"], None
+    return [], collection
+
+
+def corpus_problems(corpus: Corpus) -> list[dict]:
+    """The corpus files that failed to load, as {file, reason, doc_id} (for /readyz)."""
+    out = []
+    for e in corpus.errors:
+        try:
+            name = str(Path(e.path).resolve().relative_to(Path(corpus.root).resolve().parent))
+        except ValueError:
+            name = e.path
+        out.append({"file": name, "reason": getattr(e, "reason", e.message), "doc_id": getattr(e, "doc_id", None)})
+    return out
 
 
 def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild: str = "auto") -> ClauseIndex:
-    """Open the persisted index. rebuild: 'auto' rebuilds on mismatch, 'never' raises."""
+    """Open the persisted index. rebuild: 'auto' rebuilds on mismatch, 'never' raises.
+
+    Every index file is checked against the checksum meta.json recorded, and the embedded
+    chroma collection against the node count. With a Chroma server nothing is asked of
+    the server here: the collection is connected on first use (assistant/index/chroma.py),
+    so the API starts, not ready, while Chroma is down."""
+    if corpus.errors:
+        raise CorpusIncompleteError(corpus_problems(corpus))
+    if settings.chroma_host and not settings.chroma_token:
+        from assistant.index.chroma import http_client
+
+        http_client(settings)  # raises the Chinese configuration error
     reasons = check_meta(corpus, settings, embed)
+    collection = None
+    if not reasons and not settings.chroma_host:
+        reasons, collection = _check_embedded_store(settings, _read_meta(settings.index_dir) or {})
     if reasons:
         if rebuild == "never":
             if reasons == ["尚未构建索引"]:
-                raise IndexNotFoundError("尚未构建索引。", hint="Run: brand-assistant index")
+                raise IndexNotFoundError("尚未构建索引。请运行 brand-assistant index 构建。",
+                                         hint="Run: brand-assistant index")
             raise IndexMismatchError(
                 "索引与当前语料或配置不一致：" + "；".join(reasons) + "。请运行 brand-assistant index 重建。",
                 hint="Rebuild with: brand-assistant index",
             )
         build_index(corpus, settings, embed)
+        if not settings.chroma_host:
+            collection = _collection(chroma_client(settings), create=False)
     meta = _read_meta(settings.index_dir) or {}
     dict_path = settings.index_dir / "userdict.txt"
     records = json.loads((settings.index_dir / "nodes.json").read_text(encoding="utf-8"))
@@ -311,14 +404,23 @@ def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild
     bm25 = bm25s.BM25.load(str(settings.index_dir / "bm25"), show_progress=False)
     bm25_chars = bm25s.BM25.load(str(settings.index_dir / "bm25-chars"), show_progress=False)
     tokenizer = ChineseTokenizer(dict_path, load_stopwords(settings.vocab_dir / "stopwords.txt"))
-    collection = _collection(chroma_client(settings), create=False)
-    return ClauseIndex(
+    index = ClauseIndex(
         corpus=corpus, nodes=nodes, node_pos={n.id_: i for i, n in enumerate(nodes)},
-        bm25=bm25, tokenizer=tokenizer, vector_store=_vector_store(collection),
-        embed_model=embed, meta=meta,
-        vectors=_read_vectors(collection, nodes) if settings.dense_in_memory else None,
-        bm25_chars=bm25_chars,
-    )
+        bm25=bm25, tokenizer=tokenizer, vector_store=None, embed_model=embed, meta=meta,
+        bm25_chars=bm25_chars)
+    if settings.chroma_host:
+        from assistant.index.chroma import ResilientCollection
+
+        def on_connect(col) -> None:  # in-memory dense search: the vectors, once Chroma is reachable
+            if settings.dense_in_memory and index.vectors is None:
+                index.vectors = _read_vectors(col, nodes)
+
+        collection = ResilientCollection(settings, COLLECTION, on_connect=on_connect,
+                                         expect={"embedding": meta.get("embedding"), "corpus": meta.get("corpus")})
+    elif settings.dense_in_memory:
+        index.vectors = _read_vectors(collection, nodes)
+    index.vector_store = _vector_store(collection)
+    return index
 
 
 def _read_vectors(collection, nodes: list[TextNode]) -> np.ndarray:

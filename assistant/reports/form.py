@@ -7,6 +7,7 @@ form cannot drift from the document. Every error names the field, in Chinese.
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -72,10 +73,17 @@ def indicator_names(corpus: Corpus) -> list[str]:
 def _num(field_name: str, v) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         try:
-            return float(str(v).replace(",", ""))
+            x = float(str(v).replace(",", ""))
         except ValueError:
             raise FormError(field_name, f"应为数字，收到 {v!r}。") from None
-    return float(v)
+    else:
+        try:
+            x = float(v)
+        except OverflowError:  # an int too large for a float
+            x = math.inf
+    if not math.isfinite(x):  # JSON's NaN/Infinity, 1e400, the strings "inf"/"nan"
+        raise FormError(field_name, f"应为有限的数字，收到 {str(v)[:40]!r}（不接受 inf、nan 或超出范围的数）。")
+    return x
 
 
 def load_form(path: Path) -> dict:

@@ -25,6 +25,7 @@ from assistant.retrieval.query import QueryAnalysis
 from assistant.retrieval.retriever import Retrieval
 
 MAX_POINTS = 3  # provisions of their own (items of a cited list do not count)
+MAX_POINTS_UNSURE = 3  # …when the decision is unsure: the closest ones, for the user to check
 MAX_ITEMS = 12  # items quoted under one list clause
 SECOND_POINT = 0.7  # a further point scores at least this share of the first
 SECOND_POINT_UNSURE = 0.6  # …when the decision is unsure, the closest few are shown to be checked
@@ -201,8 +202,9 @@ class Selector:
                 if (docs and u.doc_id in docs) or (not docs and s_ >= RELATED_SHARE * top):
                     chosen.append(u)
         share = SECOND_POINT if ev.coverage == "answered" else SECOND_POINT_UNSURE
+        limit = MAX_POINTS if ev.coverage == "answered" else MAX_POINTS_UNSURE
         for u, s_ in ranked[1:]:
-            if len(chosen) >= MAX_POINTS or s_ < share * top:
+            if len(chosen) >= limit or s_ < share * top:
                 break
             if u.kind == "reference" or any(self._related_family(u, c) for c in chosen):
                 continue

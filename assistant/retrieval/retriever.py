@@ -143,6 +143,7 @@ class Retrieval:
     qa: QueryAnalysis
     ranked: list[tuple[int, float]]  # (node position, fused score), best first
     hits: list["Hit"]
+    channels: dict = field(default_factory=dict)  # per-node scores of each side: word, char, dense, factor
 
 
 @dataclass
@@ -288,6 +289,11 @@ class HybridClauseRetriever(BaseRetriever):
                prefer_docs: list[str] | None = None) -> tuple[list[tuple[int, float]], QueryAnalysis]:
         """All candidate nodes with fused (and boosted) scores, best first. query_vector:
         the vector of dense_text(question), when the caller embedded it already."""
+        ranked, qa, _ = self._score(question, filters, query_vector, prefer_docs)
+        return ranked, qa
+
+    def _score(self, question: str, filters: SearchFilters | None, query_vector: np.ndarray | None,
+               prefer_docs: list[str] | None) -> tuple[list[tuple[int, float]], QueryAnalysis, dict]:
         filters = filters or self.filters
         filters.validate(self.index)
         mf = filters.to_metadata_filters()
@@ -323,6 +329,7 @@ class HybridClauseRetriever(BaseRetriever):
                 c = chars.get(pos, 0.0) / cmax
                 d = (dense[pos] - dmin) / span if pos in dense else 0.0
                 fused[pos] = w_word * s + w_char * c + (1 - self.alpha) * d
+        factors: dict[int, float] = {}
         if self.understanding:
             for pos in fused:
                 md = self.index.nodes[pos].metadata
@@ -345,8 +352,9 @@ class HybridClauseRetriever(BaseRetriever):
                     elif not named:
                         factor *= 0.5
                 fused[pos] *= factor
+                factors[pos] = factor
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
-        return ranked, qa
+        return ranked, qa, {"word": sparse, "char": chars, "dense": dense, "factor": factors}
 
     # -- results ----------------------------------------------------------------
     def search(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None,
@@ -360,8 +368,8 @@ class HybridClauseRetriever(BaseRetriever):
         if not question or not question.strip():
             raise InvalidQueryError("问题不能为空。")
         top_k = top_k or self.top_k
-        ranked, qa = self.scored(question, filters, query_vector, prefer_docs)
-        return Retrieval(qa=qa, ranked=ranked, hits=self._group(ranked, top_k))
+        ranked, qa, channels = self._score(question, filters, query_vector, prefer_docs)
+        return Retrieval(qa=qa, ranked=ranked, hits=self._group(ranked, top_k), channels=channels)
 
     def _group(self, ranked: list[tuple[int, float]], top_k: int) -> list[Hit]:
         nodes = self.index.nodes

@@ -30,14 +30,15 @@ MAX_ITEMS = 12  # items quoted under one list clause
 SECOND_POINT = 0.7  # a further point scores at least this share of the first
 SECOND_POINT_UNSURE = 0.6  # …when the decision is unsure, the closest few are shown to be checked
 RELATED_SHARE = 0.6  # a related provision (other documents) scores at least this share
+COMPARE_SHARE = 0.45  # …and another document's best unit, when the question compares documents
 MAX_RELATED = 2
 SECONDARY_ITEMS = False  # further points quote the items of theirs that matched
 ROLE_PHASE_UNITS = 8
 
 _LIST_INTRO = re.compile(r"(包括|如下|以下|下列|有|为)[^。；]{0,20}[：:]\s*$")
 # a question that asks for a whole list ("行业协会有哪些职责"), not for one point of it
-_LIST_QUESTION = re.compile(r"哪些|哪几|包括|职责|要做什么|做什么|干什么|干啥|干点啥|要干|任务|内容|措施|方面|步骤|流程|有什么要求"
-                            r"|要求是什么|which|what (are|should|must|do)|list", re.I)
+_LIST_QUESTION = re.compile(r"哪些|哪几|包括|职责|要做什么|做什么|干什么|干啥|干点啥|要干|任务|内容|措施|方面|步骤|流程"
+                            r"|which|what (are|should|must|do)|list", re.I)
 # a question that compares documents or asks whether others say the same
 _COMPARE = re.compile(r"两个标准|两份|两个文件|几个文件|各(有|是|自|怎么|有什么)|分别|都有|都怎么|都是|有什么不同|有何不同|区别|一样吗"
                       r"|其他文件|别的文件|其它文件|哪些文件|both|each|compare|differ", re.I)
@@ -158,7 +159,10 @@ class Selector:
         sel = Selection()
         if not r.hits:
             return sel
-        if qa.roles and qa.phases and ev.slot is None and _LIST_QUESTION.search(qa.text):
+        if qa.roles and qa.phases and ev.slot is None and _LIST_QUESTION.search(qa.text) \
+                and not self._has_topic(qa, words):
+            # "行业社会组织在成长扩张期要做什么": the role's duties in the phase. A question with a
+            # topic of its own ("…在营商环境上要做什么") is answered by retrieval (boosted by both)
             role_phase = self._role_phase(qa, doc_ids or [])
             if role_phase is not None:
                 return role_phase
@@ -199,7 +203,7 @@ class Selector:
                     break
                 if u.doc_id in {c.doc_id for c in chosen} or u.kind == "reference":
                     continue
-                if (docs and u.doc_id in docs) or (not docs and s_ >= RELATED_SHARE * top):
+                if (docs and u.doc_id in docs) or (not docs and s_ >= COMPARE_SHARE * top):
                     chosen.append(u)
         share = SECOND_POINT if ev.coverage == "answered" else SECOND_POINT_UNSURE
         limit = MAX_POINTS if ev.coverage == "answered" else MAX_POINTS_UNSURE
@@ -240,6 +244,13 @@ class Selector:
         return sel
 
     # -- role x phase ------------------------------------------------------------------
+    def _has_topic(self, qa: QueryAnalysis, words: list[tuple[str, float]]) -> bool:
+        """Informative words besides the role and phase named (and their synonyms)."""
+        vocab = self.corpus.vocab
+        names = {t for r in vocab.roles if r.id in qa.roles for t in (r.id, *r.synonyms, *r.mentions)}
+        names |= {t for p in vocab.phases if p.id in qa.phases for t in (p.id, *p.synonyms, *p.mentions)}
+        return any(w >= 2.0 and not any(t in n or n in t for n in names) for t, w in words)
+
     def _cross_phase(self, u: Clause) -> bool:
         """Tagged with every phase of its scheme (T/GXAS 1220—2026 chapters 5, 10, 11): it
         holds in all of them and says nothing about one in particular."""

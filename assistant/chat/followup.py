@@ -26,7 +26,7 @@ from assistant.retrieval.query import QueryAnalyzer, normalize
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 EN_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
                "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
-RE_NTH = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(条|点|项|个|款)|最后一(条|项|点)")
+RE_NTH = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(条|点|项|个|款|部分)|最后一(条|项|点|部分)")
 RE_NTH_EN = re.compile(r"\b(" + "|".join(EN_ORDINALS) + r")\s+(item|point|one|clause)\b|\b(item|point)\s+(\d{1,2})\b",
                        re.I)
 RE_OTHER_DOCS = re.compile(r"(其他|其它|别的|另外的?|另一份)(文件|标准|文件里|文件中|规定|指南|通知)|还有(哪些|什么|别的)文件"
@@ -39,6 +39,7 @@ RE_PRONOUN = re.compile(r"它们|它|这个|这些|这项|这条|这块|这一�
 RE_DETAIL = re.compile(r"具体(怎么|如何|说|讲|是|有|包括|内容|要求)|展开|详细|细说|怎么做|怎么落实|in detail|more detail|specifically",
                        re.I)
 RE_CARRY_START = ("那", "如果", "若是", "换成", "and ", "what about", "how about")
+RE_SIMILAR = re.compile(r"类似|相似|同样|相同|一样的|相应的|similar|the same", re.I)
 
 
 @dataclass
@@ -102,7 +103,7 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
 
     def nth_unit() -> tuple[str, str] | None:
         n, kind = nth
-        if kind in ("项", "款") and items:
+        if kind in ("项", "款", "部分") and items:
             return _pick(items, n) or _pick(points, n)
         return _pick(points, n) or _pick(items, n)
 
@@ -115,27 +116,44 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
         if unit:
             return Resolution("nth", prev["question"], unit=unit)
         n, kind = nth
-        have = len(items) if kind in ("项", "款") and items else len(points)
-        word = "项" if kind in ("项", "款") and items else "条"
+        have = len(items) if kind in ("项", "款", "部分") and items else len(points)
+        word = "项" if kind in ("项", "款", "部分") and items else "条"
         return Resolution("nth", prev["question"],
                           missing_nth=f"上一轮答复只有 {have} {word}，没有第 {n} {word}。")
     if RE_OTHER_DOCS.search(q):
         return Resolution("other-docs", prev["question"], exclude_docs=docs)
+    qa = analyzer.analyze(q)
+    if RE_SIMILAR.search(q) and qa.doc_hint and set(qa.doc_hint) - set(docs):
+        # "广西标准有没有类似的规定？": the same question, in the document named
+        return Resolution("other-docs", prev["question"],
+                          exclude_docs=[d for d in analyzer_docs(analyzer) if d not in qa.doc_hint])
     if RE_DETAIL.search(q) and short and main and (RE_PRONOUN.search(q) or len(q) <= 10):
         return Resolution("detail", prev["question"], unit=main)
-    qa = analyzer.analyze(q)
     starts = q.lower().startswith(RE_CARRY_START) or q.endswith(("呢", "呢？", "呢?"))
     if short and starts and (qa.phases or qa.roles):
         base = prev["question"]
         base = _swap(base, analyzer.phase_m.find(base), "、".join(qa.phases)) if qa.phases else base
         base = _swap(base, analyzer.role_m.find(base), "、".join(qa.roles)) if qa.roles else base
         return Resolution("carry", base, prefer_docs=docs)
+    if short and starts:
+        # "那服务质量这块呢？": a new topic in the same context (the roles and phases asked before)
+        topic = re.sub(r"^(那么?|如果|若是|换成|and |what about |how about )|(这块|这一块|方面|这方面)?(呢|呢？|呢\?)$", "",
+                       q, flags=re.I).strip(" ，,？?")
+        context = [x for x in (prev.get("roles") or []) + (prev.get("phases") or []) if x not in topic]
+        if topic:
+            return Resolution("carry", topic + ("（" + "、".join(context) + "）" if context else ""),
+                              prefer_docs=docs)
     if RE_PRONOUN.search(q) and short:
         topic = topic_of(corpus, main) if corpus is not None else ""
         if topic:
             effective = RE_PRONOUN.sub(topic, q, count=1)
             return Resolution("anaphora", effective, prefer_docs=docs)
     return Resolution("new", q)
+
+
+def analyzer_docs(analyzer: QueryAnalyzer) -> list[str]:
+    """Every document the analyzer knows by name."""
+    return sorted({d for _, ds in analyzer._doc_names for d in ds})
 
 
 def _swap(text: str, found: list[tuple[str, str]], new: str) -> str:

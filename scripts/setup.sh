@@ -32,7 +32,7 @@ fi
 # Report drafts (assistant/reports): LibreOffice and poppler render the DOCX to PDF/PNG in a test,
 # and free CJK fonts stand in for the fonts a draft names (仿宋/小标宋 -> Noto Serif CJK,
 # 黑体 -> Noto Sans CJK, 楷体 -> LXGW WenKai; Times New Roman -> Liberation Serif).
-report_pkgs="libreoffice-writer-nogui poppler-utils fonts-noto-cjk fonts-lxgw-wenkai fonts-liberation"
+report_pkgs="libreoffice-writer-nogui poppler-utils fonts-noto-cjk fonts-lxgw-wenkai fonts-liberation fonts-dejavu-core"
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=$(for p in $report_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || printf '%s ' "$p"

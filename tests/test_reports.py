@@ -423,6 +423,9 @@ def test_draft_renders_to_a4_pages_with_the_fallback_fonts(drafter, corpus, raw)
     fonts = " ".join(pdf_fonts(pdf))
     for face in ("NotoSerifCJK", "-Bold", "NotoSansCJK", "LXGWWenKai"):  # 仿宋, 小标宋, 黑体, 楷体 fallbacks
         assert face in fonts, fonts
+    # the check boxes are drawn with a font that has them (text extraction alone would not show a
+    # box the renderer left blank, as it did when its fallback was the colour emoji font)
+    assert "DejaVuSans" in fonts and "Emoji" not in fonts, fonts
     page2 = subprocess.run(["pdftotext", "-f", "2", "-l", "2", "-layout", str(pdf), "-"], capture_output=True,
                            text=True).stdout
     assert "第一部分" in page2 and "☑按进度推进试点工作" in page2 and "☑正在申请" in page2

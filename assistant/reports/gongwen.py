@@ -19,6 +19,7 @@ names to free fonts: see assistant/reports/render.py.
 from __future__ import annotations
 
 import io
+import re
 
 from docx import Document
 from docx.enum.section import WD_SECTION
@@ -32,6 +33,7 @@ from docx.shared import Mm, Pt
 # role -> font name as installed on an official's PC (w:eastAsia); Latin text and digits use LATIN
 FONTS = {"title": "方正小标宋简体", "body": "仿宋", "h1": "黑体", "h2": "楷体", "page_number": "宋体"}
 LATIN = "Times New Roman"
+SYMBOL = "Segoe UI Symbol"  # ☑/☐ on Windows (Word, WPS); rendered here with DejaVu Sans
 PAGE_MM = (210, 297)
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 TITLE_PT, BODY_PT, PAGE_NUMBER_PT, TABLE_PT = 22, 16, 14, 12  # 二号, 三号, 四号, 小四
@@ -61,6 +63,15 @@ def set_run_fonts(run_or_style, role: str) -> None:
     rfonts.set(qn("w:eastAsia"), FONTS[role])
     for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
         rfonts.attrib.pop(qn(attr), None)
+
+
+def set_symbol_font(run) -> None:
+    """A check box (☑/☐) in a font that has it: the Latin and Chinese text fonts do not,
+    and a renderer's own fallback may pick a colour emoji font that prints nothing."""
+    rpr = run.element.get_or_add_rPr()
+    rfonts = rpr.rFonts if rpr.rFonts is not None else rpr._add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(attr), SYMBOL)
 
 
 def _clear_theme_defaults(doc) -> None:
@@ -315,10 +326,14 @@ class GongwenDocument:
                     if cell.right_lines and j >= len(lines) - cell.right_lines:
                         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
                         p.paragraph_format.right_indent = Pt(6 * TABLE_PT)
-                    if line:
-                        run = p.add_run(line)
+                    for piece in re.split(r"([☑☐])", line):
+                        if not piece:
+                            continue
+                        run = p.add_run(piece)
                         set_run_fonts(run, "h1" if cell.head else "body")
                         run.font.size = Pt(TABLE_PT)
+                        if piece in "☑☐":
+                            set_symbol_font(run)
         gap = self._para("", "表格文字", "body")  # Word needs a paragraph between two tables; keep it small
         gap.paragraph_format.line_spacing = Pt(8)
 

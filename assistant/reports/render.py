@@ -47,6 +47,7 @@ FALLBACK = {
     "方正楷体_GBK": ("LXGW WenKai", None),
     "宋体": ("Noto Serif CJK SC", None),
     "SimSun": ("Noto Serif CJK SC", None),
+    "Segoe UI Symbol": ("DejaVu Sans", None),  # ☑/☐ (Noto Color Emoji has them too, but prints nothing)
 }
 SYSTEM_CONF = "/etc/fonts/conf.d/65-brand-assistant-gongwen.conf"
 

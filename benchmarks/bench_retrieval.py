@@ -1,8 +1,10 @@
-"""Retrieval performance on this machine with the default offline model.
+"""Retrieval performance on this machine, per embedding backend.
 
-Reports: full index build (fresh, every node embedded), incremental rebuild (nothing
-changed), index load, and in-process search latency (p50/p95 over the gold questions,
-after one warm-up pass). Run:  .venv/bin/python benchmarks/bench_retrieval.py [--json]
+Reports: full index build (fresh, every node embedded by the model: the embedding cache is
+off), incremental rebuild (nothing changed), index load, and in-process search latency
+(p50/p95 over the gold questions, after one warm-up pass), with the query-vector cache off
+(every search embeds its question) and on. Run:
+  .venv/bin/python benchmarks/bench_retrieval.py [--backend e5|use] [--threads N] [--json]
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from assistant.corpus.store import load_corpus
 from assistant.evaluation import load_gold
-from assistant.index.embeddings import USEEmbedding
+from assistant.index.embeddings import make_embedding
 from assistant.index.store import build_index, load_index
 from assistant.retrieval.retriever import HybridClauseRetriever
 from assistant.settings import ROOT, Settings
@@ -26,13 +28,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--backend", choices=["e5", "use"], default="e5")
+    ap.add_argument("--threads", type=int, default=0, help="embedding threads (0: the backend's default)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(index_dir=Path(tmp) / "index")
+        settings = Settings(index_dir=Path(tmp) / "index", embed_backend=args.backend, embed_cache_dir=None,
+                            embed_threads=args.threads)
         t = time.perf_counter()
         corpus = load_corpus(settings.corpus_dir)
         parse_s = time.perf_counter() - t
-        embed = USEEmbedding()
+        embed = make_embedding(settings)
         embed.get_query_embedding("预热")  # model load is not part of the build figure
         t = time.perf_counter()
         meta = build_index(corpus, settings, embed)
@@ -59,6 +64,7 @@ def main() -> None:
         lat = latencies(HybridClauseRetriever(index, query_cache_size=0))  # every search embeds its query
         cached = latencies(HybridClauseRetriever(index))  # repeated questions: vectors from the cache
         res = {
+            "backend": meta["embedding"],
             "nodes": meta["nodes"],
             "parse_corpus_s": round(parse_s, 3),
             "full_build_s": round(build_s, 2),

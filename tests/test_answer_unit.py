@@ -10,7 +10,7 @@ from assistant.answer.citations import check_citation, citation_for, quote_in_so
 from assistant.answer.models import Citation
 from assistant.chat.service import ChatService
 from assistant.chat.sessions import SessionStore
-from assistant.errors import InvalidQueryError
+from assistant.errors import AssistantError, InvalidQueryError
 from assistant.index.store import load_index
 from assistant.retrieval.retriever import HybridClauseRetriever
 
@@ -285,3 +285,41 @@ def test_cli_ask_batch_one_answer_per_line(tiny, tmp_path, monkeypatch, capsys):
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert out[0]["id"] == "a" and out[0]["supported"] and out[0]["citations"][0]["clause"] == "3.1"
     assert "不能为空" in out[1]["error"] and "不是合法" in out[2]["error"]
+
+
+def test_eval_reads_the_external_sample_format_and_reports_the_issue_metrics(chat, tmp_path):
+    """`brand-assistant eval --gold DIR` on a set in the external sample's format: questions
+    (q, gold, tags, expect_strength, gold_mode), unanswerable (why, kind) and dialogues."""
+    import json
+
+    from assistant.evaluation import load_eval_set, run_answer_eval
+
+    d = tmp_path / "set"
+    d.mkdir()
+    (d / "questions.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"id": "a1", "q": "行业社会组织举报违法侵权行为", "gold": [["tiny", "2.1.1"]], "tags": ["type:howto", "voice:plain"]},
+        {"id": "a2", "q": "行业社会组织开展市场监测是强制的吗？", "gold": [["tiny", "2.1.1 a)"]],
+         "tags": ["type:mandatory", "voice:colloquial"], "expect_strength": "shall"},
+    ]), encoding="utf-8")
+    (d / "unanswerable.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"id": "n1", "q": "制定国际化战略需要多久", "why": "3.1 没有期限", "kind": "near_domain"},
+        {"id": "n2", "q": "红烧肉怎么做才能肥而不腻？", "why": "无关", "kind": "off_domain"},
+    ]), encoding="utf-8")
+    (d / "dialogues.jsonl").write_text(json.dumps({"id": "d1", "turns": [
+        {"q": "行业社会组织有哪些职责", "gold": [["tiny", "2.1.1"]]},
+        {"q": "第一项具体说的是什么？", "gold": [["tiny", "2.1.1 a)"]]},
+        {"q": "这一条是强制的吗", "gold": [["tiny", "2.1.1 a)"]], "expect_strength": "shall"}]},
+        ensure_ascii=False), encoding="utf-8")
+    evalset = load_eval_set(d, chat.index.corpus)
+    assert len(evalset.answerable) == 2 and len(evalset.unanswerable) == 2 and len(evalset.dialogues) == 1
+    m = run_answer_eval(chat, evalset)
+    assert m["answer_hit"] == 1.0 and m["none_on_answerable"] == 0.0
+    assert m["near_domain_answered"] == 0.0 and m["off_domain_none"] == 1.0  # partial and none
+    assert m["strength_n"] == "1/1" and m["dialogue_turns_n"] == "3/3"
+    assert m["verbatim"] == 1.0 and m["recall@5"] == 1.0
+    assert set(m["by_voice"]) == {"plain", "colloquial", "-"} and "mandatory" in m["by_type"]
+    # a gold label that is not a unit is an error, or a warning with --lenient
+    (d / "questions.jsonl").write_text(json.dumps({"id": "x", "q": "问", "gold": [["tiny", "9.9"]]}), encoding="utf-8")
+    with pytest.raises(AssistantError, match="9.9"):
+        load_eval_set(d, chat.index.corpus)
+    assert load_eval_set(d, chat.index.corpus, strict=False).unresolved == ["x: tiny 9.9"]

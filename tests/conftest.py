@@ -63,8 +63,9 @@ MANIFEST = ('[[document]]\ndoc_id = "tiny"\nfile = "tiny.txt"\ntitle = "微型�
             'kind = "团体标准"\nnature = "group-standard"\nstatus = "现行"\n')
 
 
-def make_tiny(base: Path):
-    """The tiny corpus under base/corpus, indexed into base/index with a fake embedder."""
+def make_tiny(base: Path, embed=None):
+    """The tiny corpus under base/corpus, indexed into base/index with a fake embedder
+    (MockEmbedding unless another is given)."""
     import shutil
 
     from llama_index.core.embeddings import MockEmbedding
@@ -81,7 +82,7 @@ def make_tiny(base: Path):
     settings = Settings(corpus_dir=root, index_dir=base / "index", data_dir=base / "data",
                         embed_cache_dir=base / "cache")
     corpus = load_corpus(root)
-    embed = MockEmbedding(embed_dim=8)
+    embed = embed or MockEmbedding(embed_dim=8)
     build_index(corpus, settings, embed)
     return corpus, settings, embed
 
@@ -125,23 +126,7 @@ class BigramEmbedding:
 @pytest.fixture
 def tiny_lexical(tmp_path):
     """The one-document corpus indexed with the bigram fake: (corpus, settings, embed)."""
-    import shutil
-
-    from assistant.corpus.store import load_corpus
-    from assistant.index.store import build_index
-    from assistant.settings import Settings
-
-    root = tmp_path / "corpus"
-    root.mkdir()
-    shutil.copytree(CORPUS / "vocab", root / "vocab")
-    (root / "tiny.txt").write_text(DOC, encoding="utf-8")
-    (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    settings = Settings(corpus_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data",
-                        embed_cache_dir=None)
-    corpus = load_corpus(root)
-    embed = BigramEmbedding.make()
-    build_index(corpus, settings, embed)
-    return corpus, settings, embed
+    return make_tiny(tmp_path, BigramEmbedding.make())
 
 
 @pytest.fixture

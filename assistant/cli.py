@@ -424,7 +424,7 @@ def cmd_documents_add(args: argparse.Namespace) -> int:
     path = Path(args.file)
     ocr = make_engine(settings.ocr_engine)
     result = ingest_file(path, load_vocab(settings.vocab_dir), doc_id=args.doc_id, code=args.code,
-                         title=args.title, nature=args.nature, ocr_engine=ocr,
+                         title=args.title, nature=args.nature, issuer=args.issuer, ocr_engine=ocr,
                          max_bytes=int(settings.max_upload_mb * 2**20), progress=progress)
     if args.dry_run:
         if bar is not None:
@@ -596,6 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
     da.add_argument("--title", help="文件名称（默认取自封面）")
     da.add_argument("--nature", choices=["group-standard", "national-standard-draft", "ministry-notice"],
                     help="文件性质（默认按代号判断：T/… 团体标准，GB/T…征求意见稿，无代号为政策文件）")
+    da.add_argument("--issuer", help="发布机构（默认取自封面“…发布”或通知的落款）")
     da.add_argument("--replace", action="store_true", help="替换同编号的旧版本")
     da.add_argument("--dry-run", action="store_true", help="只输出解析报告，不写入任何内容")
     da.add_argument("--json", action="store_true")

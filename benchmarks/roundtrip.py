@@ -188,6 +188,7 @@ def render_docx(spec: DocumentSpec, text: str, out: Path) -> Path:
     style.font.size = Pt(10.5)
     style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
     style.paragraph_format.space_after = Pt(4)
+    style.paragraph_format.alignment = WD_PARAGRAPH_ALIGNMENT.JUSTIFY
     head = sec.header.paragraphs[0]
     head.alignment = WD_PARAGRAPH_ALIGNMENT.RIGHT
     _font(head.add_run(spec.code or spec.title), 9)
@@ -336,6 +337,7 @@ def _table(doc, spec: DocumentSpec, lines: list[str], i: int) -> int:
             for k, text in enumerate(paras):
                 p = cell.paragraphs[0] if k == 0 else cell.add_paragraph()
                 p.paragraph_format.space_after = Pt(0)
+                p.alignment = WD_PARAGRAPH_ALIGNMENT.LEFT
                 _font(p.add_run(text), 9)
     doc.add_paragraph()
     return i
@@ -423,7 +425,9 @@ def compare(reference: list[dict], got: list[dict]) -> dict:
             same += 1
         else:
             errors += min(len(ref), _edit_distance(ref, txt)) if len(ref) * len(txt) < 4_000_000 else len(ref)
-            diffs.append({"label": u["label"], "expected": ref[:120], "got": txt[:120]})
+            at = next((k for k in range(min(len(ref), len(txt))) if ref[k] != txt[k]), min(len(ref), len(txt)))
+            diffs.append({"label": u["label"], "at": at, "expected": ref[max(0, at - 15):at + 25],
+                          "got": txt[max(0, at - 15):at + 25]})
     n = len(reference)
     extra = [u["label"] for u in got if u["label"] not in {r["label"] for r in reference}]
     return {"units": n, "identical": same, "identical_pct": round(100 * same / n, 2),

@@ -44,7 +44,7 @@ def cluster_lines(spans: list[VLine]) -> list[VLine]:
         text = row[0].text
         for a, b in zip(row, row[1:]):
             gap = b.x0 - a.x1
-            sep = " " if gap > 0.3 * max(a.size, b.size) and not text.endswith(" ") and not b.text.startswith(" ") else ""
+            sep = " " if gap > 0.9 * max(a.size, b.size) and not text.endswith(" ") and not b.text.startswith(" ") else ""
             text += sep + b.text
         confs = [s.conf for s in row if s.conf is not None]
         out.append(VLine(text=text, x0=min(s.x0 for s in row), y0=min(s.y0 for s in row),

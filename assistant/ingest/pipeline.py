@@ -39,6 +39,7 @@ class Meta:
     code: str | None = None
     title: str = ""
     nature: str = ""
+    issuer: str = ""
 
 
 @dataclass
@@ -61,7 +62,7 @@ class IngestResult:
         ex = self.extraction
         return {
             "doc_id": self.spec.doc_id, "code": self.spec.code, "title": self.spec.title,
-            "nature": self.spec.nature, "kind": self.spec.kind, "format": self.format,
+            "nature": self.spec.nature, "kind": self.spec.kind, "issuer": self.spec.issuer, "format": self.format,
             "file": self.path.name, "pages": ex.page_count, "ocr": ex.ocr, "ocr_engine": ex.ocr_engine or None,
             "ocr_confidence": ex.ocr_confidence,
             "units": [{"label": u.label, "kind": u.kind, "title": u.title, "text": u.text, "strength": u.strength,
@@ -168,7 +169,27 @@ def detect_meta(text: str, path: Path) -> Meta:
             nature = "group-standard" if "/T" not in code[:3] else "national-standard-draft"
     else:
         nature = "ministry-notice"
-    return Meta(doc_id=suggest_doc_id(code, title, path), code=code or "", title=title, nature=nature)
+    return Meta(doc_id=suggest_doc_id(code, title, path), code=code or "", title=title, nature=nature,
+                issuer=detect_issuer(lines, code_at is not None))
+
+
+RE_ORG = re.compile(r"^[一-鿿、（）()]{4,40}(部|司|局|厅|委员会|委|办公室|协会|学会|中心|研究院|政府)$")
+
+
+def detect_issuer(lines: list[str], standard: bool) -> str:
+    """Who issued it: a standard's cover says "<issuer> 发布"; a notice is signed by its office
+    on a line of its own before the attachments (or at the end)."""
+    if standard:
+        for ln in lines[:40]:
+            m = re.match(r"^(.{4,40}?)\s*发\s*布$", ln)
+            if m and not re.search(r"\d", m.group(1)):
+                return m.group(1).strip()
+        return ""
+    cut = next((i for i, ln in enumerate(lines) if re.match(r"^附件\s*\d+$", ln)), len(lines))
+    for ln in reversed(lines[max(0, cut - 4):cut]):
+        if RE_ORG.match(ln.replace(" ", "")):
+            return ln.strip()
+    return ""
 
 
 def suggest_doc_id(code: str | None, title: str, path: Path) -> str:
@@ -227,7 +248,7 @@ def analyse(path: Path, fmt: str, ex: Extraction, meta: Meta, vocab: Vocab) -> I
                           code="invalid_doc_id")
     suffix = ".md" if fmt == "md" else ".txt"
     spec = DocumentSpec(doc_id=doc_id, file=f"{doc_id}{suffix}", title=meta.title, code=meta.code or "",
-                        kind=kind, nature=meta.nature, source=f"originals/{doc_id}{path.suffix.lower()}"
+                        kind=kind, nature=meta.nature, issuer=meta.issuer, source=f"originals/{doc_id}{path.suffix.lower()}"
                         if fmt not in ("txt", "md") else "", format=fmt)
     text = serialize(ex, spec.is_standard)
     parsed = parse_document(spec, text)
@@ -256,7 +277,7 @@ def analyse(path: Path, fmt: str, ex: Extraction, meta: Meta, vocab: Vocab) -> I
 
 
 def ingest_file(path: Path, vocab: Vocab, *, doc_id: str | None = None, code: str | None = None,
-                title: str | None = None, nature: str | None = None, ocr_engine=None,
+                title: str | None = None, nature: str | None = None, issuer: str | None = None, ocr_engine=None,
                 max_bytes: int | None = None, progress: Progress | None = None,
                 data: bytes | None = None) -> IngestResult:
     """Read and parse one file; raises IngestError (Chinese, naming the file) when it cannot be used."""
@@ -287,8 +308,8 @@ def ingest_file(path: Path, vocab: Vocab, *, doc_id: str | None = None, code: st
         meta.title = title
     if nature:
         meta.nature = nature
-    elif code is not None and not code:
-        meta.nature = meta.nature if meta.nature == "ministry-notice" else meta.nature
+    if issuer is not None:
+        meta.issuer = issuer
     meta.doc_id = doc_id or (suggest_doc_id(meta.code, meta.title, path) if (code or title) else meta.doc_id)
     if not compact(meta.title):
         raise IngestError(path, "未能从封面识别文件名称，请用 --title 指定。", code="no_title")

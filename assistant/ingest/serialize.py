@@ -56,7 +56,8 @@ def _geometry(lines: list[tuple[int, VLine]]) -> _Geom:
     if not lines:
         return _Geom(0, 0, 10, 14)
     xs = sorted(round(ln.x0) for _, ln in lines)
-    left = statistics.mode(xs)
+    common = {x for x in xs if xs.count(x) >= max(2, 0.05 * len(xs))}
+    left = min(common) if common else xs[0]  # the text column's edge (first lines may be indented)
     x1s = sorted(ln.x1 for _, ln in lines)
     right = x1s[int(0.95 * (len(x1s) - 1))]
     cw = statistics.median(ln.size for _, ln in lines)
@@ -67,19 +68,25 @@ def _geometry(lines: list[tuple[int, VLine]]) -> _Geom:
 
 
 def _continues(a: VLine, pa: int, b: VLine, pb: int, g: _Geom, right: float | None = None,
-               left: float | None = None) -> bool:
-    """Is visual line b the continuation of the paragraph that line a is in?"""
+               left: float | None = None, cell: bool = False) -> bool:
+    """Is visual line b the continuation of the paragraph that line a is in? In a table cell
+    a line often breaks early (a narrow column, a bracket that may not end a line): there a
+    line continues unless the one before finished a sentence or a gap sets it apart."""
+    if cell:
+        if pa == pb and b.y0 - a.y0 > g.pitch * 1.2 + 0.5:
+            return False
+        return a.text.rstrip()[-1:] not in SENTENCE_END + "）)"
     right = g.right if right is None else right
     left = g.left if left is None else left
     cw = max(min(a.size, b.size), 1.0)
-    if a.x1 < right - 1.3 * cw:  # a stopped short of the right edge: its paragraph ended
+    if a.x1 < right - 2.2 * cw:  # a stopped short of the right edge (kinsoku may pull one character down)
         return False
     if abs(a.size - b.size) > 0.6 or a.bold != b.bold:
         return False
     if pa == pb and b.y0 - a.y0 > g.pitch * 1.2 + 0.5:  # a gap: a new paragraph
         return False
     ended = a.text.rstrip()[-1:] in SENTENCE_END
-    if ended and LABEL_START.match(b.text.strip()):
+    if (ended or a.text.rstrip()[-1:] in "）)") and LABEL_START.match(b.text.strip()):
         return False
     if ended and b.x0 > left + 1.5 * cw:  # an indented first line after a finished sentence
         return False
@@ -87,12 +94,12 @@ def _continues(a: VLine, pa: int, b: VLine, pb: int, g: _Geom, right: float | No
 
 
 def _paragraphs(lines: list[tuple[int, VLine]], g: _Geom, right: float | None = None,
-                left: float | None = None) -> list[str]:
+                left: float | None = None, cell: bool = False) -> list[str]:
     paras: list[str] = []
     prev: tuple[int, VLine] | None = None
     for page, ln in lines:
         text = BULLET.sub("- ", ln.text.strip()) if BULLET.match(ln.text.strip()) else ln.text.strip()
-        if prev is not None and _continues(prev[1], prev[0], ln, page, g, right, left):
+        if prev is not None and _continues(prev[1], prev[0], ln, page, g, right, left, cell):
             paras[-1] = join_text(paras[-1], text)
         else:
             paras.append(text)
@@ -105,10 +112,10 @@ def _cell_paras(cell, g: _Geom) -> list[str]:
         return [p for p in cell.paras if p.strip()]
     if not cell.lines:
         return []
-    pad = 0.3 * g.cw
     lines = [(0, ln) for ln in cell.lines]
-    inner = _Geom(min(ln.x0 for ln in cell.lines), cell.x1 - pad, g.cw, g.pitch)
-    return _paragraphs(lines, inner, right=cell.x1 - 2 * pad, left=inner.left)
+    pitches = [b.y0 - a.y0 for a, b in zip(cell.lines, cell.lines[1:]) if b.y0 > a.y0]
+    pitch = min(pitches) if pitches else g.pitch
+    return _paragraphs(lines, _Geom(cell.x0, cell.x1, g.cw, pitch), cell=True)
 
 
 def table_lines(table: Table, standard: bool, g: _Geom) -> list[str]:

@@ -343,6 +343,43 @@ def _table(doc, spec: DocumentSpec, lines: list[str], i: int) -> int:
     return i
 
 
+def render_html(spec: DocumentSpec, text: str, out: Path) -> Path:
+    """A ministry's notice page: site navigation, breadcrumbs, the notice (one <p> per source
+    line, tab-laid forms as tables), sharing links and the site footer."""
+    import html as h
+
+    lines = text.splitlines()
+    body = []
+    i = 0
+    while i < len(lines):
+        raw = lines[i]
+        if _is_table_line(raw):
+            j = i
+            rows = []
+            while j < len(lines) and (lines[j].strip() or lines[j].startswith("\t")) and "\t" in lines[j]:
+                rows.append("<tr>" + "".join(f"<td>{h.escape(c.strip())}</td>" for c in lines[j].split("\t")) + "</tr>")
+                j += 1
+            body.append("<table border=1>" + "".join(rows) + "</table>")
+            i = max(j, i + 1)
+            continue
+        if raw.strip():
+            body.append(f"<p>{h.escape(raw.strip())}</p>")
+        i += 1
+    page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{h.escape(spec.title)}_工业和信息化部</title></head>
+<body><div id="top"><nav><ul><li><a href="/">首页</a></li><li><a href="/jg">机构设置</a></li><li><a href="/xw">新闻动态</a></li>
+<li><a href="/zw">政务公开</a></li><li><a href="/hd">互动交流</a></li></ul></nav>
+<div class="crumb">当前位置：首页 &gt; 政务公开 &gt; 通知文件</div></div>
+<div class="article"><h1>{h.escape(spec.title)}</h1><div class="info">发布时间：2014-05-20　来源：科技司　【字体：大 中 小】</div>
+<div class="content">{"".join(body)}</div></div>
+<div class="share">分享到：微信 微博 打印本页 关闭窗口</div>
+<div class="related"><h3>相关文件</h3><ul><li><a href="/1">关于开展工业品牌培育试点工作的通知</a></li></ul></div>
+<footer><p>主办单位：中华人民共和国工业和信息化部　地址：北京市西长安街13号　邮编：100804</p>
+<p>京ICP备04000001号　网站标识码bm07000001</p></footer></body></html>"""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
+
+
 def to_pdf(docx: Path, out_dir: Path) -> Path:
     from assistant.reports.render import docx_to_pdf
 
@@ -353,7 +390,7 @@ def scan(pdf: Path, out: Path, dpi: int = 200) -> Path:
     """Every page as a greyscale image at `dpi` (pdftoppm), assembled into an image-only PDF."""
     import tempfile
 
-    import fitz
+    import pymupdf as fitz
 
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), f"{tmp}/p"], check=True,

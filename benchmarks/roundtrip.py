@@ -175,7 +175,7 @@ def _is_table_line(raw: str) -> bool:
     return "\t" in raw and not RE_TOC_ENTRY.search(raw.strip())
 
 
-def render_docx(spec: DocumentSpec, text: str, out: Path) -> Path:
+def render_docx(spec: DocumentSpec, text: str, out: Path, size: float = 10.5) -> Path:
     """The source text as a Word document a person would have received (see module doc)."""
     markdown = spec.file.endswith(".md")
     doc = new_docx()
@@ -185,7 +185,7 @@ def render_docx(spec: DocumentSpec, text: str, out: Path) -> Path:
     sec.left_margin = sec.right_margin = Mm(25)
     style = doc.styles["Normal"]
     style.font.name = FONT
-    style.font.size = Pt(10.5)
+    style.font.size = Pt(size)
     style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
     style.paragraph_format.space_after = Pt(4)
     style.paragraph_format.alignment = WD_PARAGRAPH_ALIGNMENT.JUSTIFY
@@ -398,9 +398,8 @@ def scan(pdf: Path, out: Path, dpi: int = 200) -> Path:
         pages = sorted(Path(tmp).glob("p-*.png"))
         out_doc = fitz.open()
         for png in pages:
-            img = fitz.open(str(png))
-            rect = img[0].rect
-            w, h = rect.width * 72 / dpi, rect.height * 72 / dpi
+            pix = fitz.Pixmap(str(png))  # pixels; the page is as large as the paper at `dpi`
+            w, h = pix.width * 72 / dpi, pix.height * 72 / dpi
             page = out_doc.new_page(width=w, height=h)
             page.insert_image(page.rect, filename=str(png))
         out_doc.save(str(out), deflate=True)

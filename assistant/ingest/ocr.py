@@ -24,12 +24,21 @@ import numpy as np
 
 from assistant.ingest.layout import Page, VLine
 
-# a clause/chapter number glued to its Chinese title: 4.1全面梳理, 1范围, 附录A
-_GLUED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})(?=[\u4e00-\u9fff])")
+# a clause/chapter number glued to its Chinese title: 4.1全面梳理, 1范围, 图0.1产业…
+_GLUED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4}|图\s*\d+(?:\.\d+)?|表\s*[A-Z]?\.?\d+)(?=[\u4e00-\u9fff])")
+# an item letter read as a capital (C) for c)): GB/T 1.1 items are lower-case letters
+_CAP_ITEM = re.compile(r"^([A-Z])([)）])")
+# a dash bullet glued to its text (-标准化…): the parser knows "- " as an unnumbered item
+_DASH = re.compile(r"^[-－–](?=[\u4e00-\u9fff])")
 
 
 def restore_label_space(text: str) -> str:
-    return _GLUED.sub(r"\1 ", text, count=1) if not re.match(r"^\d{1,2}[.．](?!\d)", text) else text
+    """Layout the OCR lost at the start of a line, never the wording: the space after a
+    clause, figure or table number, an item letter's case, the space after a dash bullet."""
+    if not re.match(r"^\d{1,2}[.．](?!\d)", text):
+        text = _GLUED.sub(r"\1 ", text, count=1)
+    text = _CAP_ITEM.sub(lambda m: m.group(1).lower() + m.group(2), text, count=1)
+    return _DASH.sub("- ", text, count=1)
 
 
 def _gray(png: bytes) -> np.ndarray:

@@ -24,7 +24,7 @@ import re
 import statistics
 from dataclasses import dataclass
 
-from assistant.corpus.parse import RE_TOC_ENTRY, RE_TOC_HEAD, TERMINAL_PUNCT
+from assistant.corpus.parse import RE_TOC_ENTRY, RE_TOC_HEAD
 from assistant.ingest.layout import Extraction, Para, Table, VLine
 
 LABEL_START = re.compile(
@@ -61,10 +61,14 @@ def _geometry(lines: list[tuple[int, VLine]]) -> _Geom:
     x1s = sorted(ln.x1 for _, ln in lines)
     right = x1s[int(0.95 * (len(x1s) - 1))]
     cw = statistics.median(ln.size for _, ln in lines)
-    pitches = [round(b.y0 - a.y0, 1) for (pa, a), (pb, b) in zip(lines, lines[1:])
-               if pa == pb and 0 < b.y0 - a.y0 < 3 * cw]
+    pitches = [round(_cy(b) - _cy(a)) for (pa, a), (pb, b) in zip(lines, lines[1:])
+               if pa == pb and 0 < _cy(b) - _cy(a) < 3 * cw]
     pitch = statistics.mode(pitches) if pitches else 1.5 * cw
     return _Geom(left, right, cw, pitch)
+
+
+def _cy(ln: VLine) -> float:
+    return (ln.y0 + ln.y1) / 2
 
 
 def _continues(a: VLine, pa: int, b: VLine, pb: int, g: _Geom, right: float | None = None,
@@ -73,7 +77,7 @@ def _continues(a: VLine, pa: int, b: VLine, pb: int, g: _Geom, right: float | No
     a line often breaks early (a narrow column, a bracket that may not end a line): there a
     line continues unless the one before finished a sentence or a gap sets it apart."""
     if cell:
-        if pa == pb and b.y0 - a.y0 > g.pitch * 1.2 + 0.5:
+        if pa == pb and _cy(b) - _cy(a) > g.pitch * 1.25 + 0.5:
             return False
         return a.text.rstrip()[-1:] not in SENTENCE_END + "）)"
     right = g.right if right is None else right
@@ -81,9 +85,9 @@ def _continues(a: VLine, pa: int, b: VLine, pb: int, g: _Geom, right: float | No
     cw = max(min(a.size, b.size), 1.0)
     if a.x1 < right - 2.2 * cw:  # a stopped short of the right edge (kinsoku may pull one character down)
         return False
-    if abs(a.size - b.size) > 0.6 or a.bold != b.bold:
+    if abs(a.size - b.size) > max(0.6, 0.2 * cw) or a.bold != b.bold:
         return False
-    if pa == pb and b.y0 - a.y0 > g.pitch * 1.2 + 0.5:  # a gap: a new paragraph
+    if pa == pb and _cy(b) - _cy(a) > g.pitch * 1.25 + 0.5:  # a gap: a new paragraph
         return False
     ended = a.text.rstrip()[-1:] in SENTENCE_END
     if (ended or a.text.rstrip()[-1:] in "）)") and LABEL_START.match(b.text.strip()):
@@ -113,7 +117,7 @@ def _cell_paras(cell, g: _Geom) -> list[str]:
     if not cell.lines:
         return []
     lines = [(0, ln) for ln in cell.lines]
-    pitches = [b.y0 - a.y0 for a, b in zip(cell.lines, cell.lines[1:]) if b.y0 > a.y0]
+    pitches = [_cy(b) - _cy(a) for a, b in zip(cell.lines, cell.lines[1:]) if _cy(b) > _cy(a)]
     pitch = min(pitches) if pitches else g.pitch
     return _paragraphs(lines, _Geom(cell.x0, cell.x1, g.cw, pitch), cell=True)
 
@@ -203,26 +207,16 @@ def _serialize_pages(ex: Extraction, standard: bool) -> str:
             flush()
             out.append(text)
             toc_state = "in"
-            toc_page = page
+            toc_head_page = page
             continue
         if toc_state == "in":
-            if RE_TOC_ENTRY.search(text) or (page == toc_page and _next_is_entry(stream, idx)):
-                if RE_TOC_ENTRY.search(text):
-                    out.append(_toc_entry(text))
-                else:  # a long entry wrapped: carried to the next line
-                    nxt = stream[idx + 1][1]
-                    nxt.text = text + nxt.text.strip()
-                toc_page = page
+            # the rest of the TOC head's page is the table of contents (OCR may lose the leader
+            # dots and page numbers); on later pages, lines while they look like entries
+            if page == toc_head_page or RE_TOC_ENTRY.search(text):
+                entry = _toc_entry(text)
+                out.append(entry if RE_TOC_ENTRY.search(entry) else entry + ".....")
                 continue
             toc_state = "after"
         run.append((page, it))
     flush()
     return "\n".join(out) + "\n"
-
-
-def _next_is_entry(stream, idx: int) -> bool:
-    if idx + 1 >= len(stream):
-        return False
-    nxt = stream[idx + 1][1]
-    return isinstance(nxt, VLine) and bool(RE_TOC_ENTRY.search(nxt.text.strip())) and \
-        not TERMINAL_PUNCT.count(nxt.text.strip()[:1])

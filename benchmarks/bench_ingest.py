@@ -268,9 +268,61 @@ def ocr(pages: int, engine: str, out: Path) -> dict:
             "mean_confidence": ex.ocr_confidence, "load": os.getloadavg()}
 
 
+def pdfplumber_extract(path: Path):
+    """The same extraction as assistant/ingest/pdf.py with pdfplumber as the library: its words
+    (with font size) as spans, its edges as the rules; everything after that is shared."""
+    import pdfplumber
+
+    from assistant.ingest.layout import Extraction, VLine
+    from assistant.ingest.pdf import build_page, drop_running_lines
+
+    ex = Extraction(format="pdf")
+    with pdfplumber.open(str(path)) as pdf:
+        for i, page in enumerate(pdf.pages):
+            words = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=True, x_tolerance=1.5,
+                                       use_text_flow=False)
+            spans = [VLine(w["text"], w["x0"], w["top"], w["x1"], w["bottom"], size=round(w["size"], 1),
+                           bold="Bold" in w["fontname"]) for w in words if w["text"].strip()]
+            h = [(e["x0"], e["top"], e["x1"], e["top"]) for e in page.edges if e["orientation"] == "h"]
+            v = [(e["x0"], e["top"], e["x0"], e["bottom"]) for e in page.edges if e["orientation"] == "v"]
+            ex.pages.append(build_page(i + 1, float(page.width), float(page.height), spans, h, v))
+    drop_running_lines(ex.pages)
+    return ex
+
+
+def pdflib(out: Path) -> list[dict]:
+    """PyMuPDF against pdfplumber on the five rendered text PDFs: the round-trip scores, the
+    time, and Kangxi-radical code points (⽬ U+2F6C for 目) in the extracted text."""
+    import roundtrip
+    from assistant.corpus.manifest import load_manifest
+    from assistant.corpus.parse import parse_document
+    from assistant.ingest.pdf import extract_pdf
+    from assistant.ingest.serialize import serialize
+
+    made = roundtrip.build_inputs(out, formats=("docx", "pdf"))
+    specs = {s.doc_id: s for s in load_manifest(CORPUS)}
+    rows = []
+    for doc_id, paths in made.items():
+        spec = specs[doc_id]
+        ref = roundtrip.reference_units(spec)
+        for lib, fn in (("pymupdf", lambda p: extract_pdf(p)), ("pdfplumber", pdfplumber_extract)):
+            t = time.perf_counter()
+            ex = fn(paths["pdf"])
+            secs = time.perf_counter() - t
+            text = serialize(ex, spec.is_standard)
+            got = [{"label": u.label, "title": u.title, "text": u.text} for u in parse_document(spec, text).units]
+            cmp = roundtrip.compare(ref, got)
+            kangxi = sum(1 for c in text if 0x2E80 <= ord(c) <= 0x2FDF)
+            rows.append({"doc_id": doc_id, "library": lib, "extract_s": round(secs, 2),
+                         "identical_pct": cmp["identical_pct"], "char_accuracy_pct": cmp["char_accuracy_pct"],
+                         "kangxi_radicals": kangxi})
+            print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["speed", "ocr", "growth", "embed-rate"])
+    ap.add_argument("what", choices=["speed", "ocr", "growth", "embed-rate", "pdflib"])
     ap.add_argument("--scales", default="1,10,100")
     ap.add_argument("--pages", type=int, default=4)
     ap.add_argument("--engine", default="rapidocr")
@@ -282,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     elif args.what == "speed":
         print(json.dumps(speed(out), ensure_ascii=False))
+    elif args.what == "pdflib":
+        pdflib(out / "pdflib")
     elif args.what == "ocr":
         print(json.dumps(ocr(args.pages, args.engine, out), ensure_ascii=False))
     else:

@@ -139,9 +139,9 @@ def test_scanned_page_is_read_by_ocr(rendered, tmp_path):
 
     src = pymupdf.open(str(rendered["hzas-8-2020"]["pdf"]))
     one = pymupdf.open()
-    one.insert_pdf(src, from_page=4, to_page=4)  # 6.2 分类指导 …
-    one.save(str(tmp_path / "p5.pdf"))
-    scan = roundtrip.scan(tmp_path / "p5.pdf", tmp_path / "p5-scan.pdf")
+    one.insert_pdf(src, from_page=2, to_page=2)  # 前言, 1 范围, 2 …, 3 术语和定义 …
+    one.save(str(tmp_path / "p3.pdf"))
+    scan = roundtrip.scan(tmp_path / "p3.pdf", tmp_path / "p3-scan.pdf")
     assert not pymupdf.open(str(scan))[0].get_text().strip()  # really no text layer
     result = ingest_file(scan, VOCAB, doc_id="hzas-page", title="页", code="T/HZAS 8—2020",
                          nature="group-standard", ocr_engine=make_engine("rapidocr"))
@@ -149,7 +149,7 @@ def test_scanned_page_is_read_by_ocr(rendered, tmp_path):
     assert report["ocr"] is True and report["ocr_engine"] == "rapidocr" and report["ocr_confidence"] > 0.9
     ref = {u["label"]: u for u in roundtrip.reference_units(SPECS["hzas-8-2020"])}
     got = {u.label: u for u in result.units if u.label in ref}
-    assert len(got) >= 8, [u.label for u in result.units]
+    assert {"前言", "1", "2"} <= set(got) and len(got) >= 5, [u.label for u in result.units]
     good = sum(roundtrip.compare([ref[k]], [{"label": k, "title": v.title, "text": v.text}])["char_accuracy_pct"]
                for k, v in got.items()) / len(got)
     assert good >= 97.0, good

@@ -1,8 +1,9 @@
 """PDF → pages of visual lines and ruled tables (PyMuPDF), OCR for pages without text.
 
-PyMuPDF was chosen over pdfplumber by measurement (benchmarks/README.md, "Ingest"): same
-round-trip scores on these documents' text, PyMuPDF ~10× faster, and pdfplumber returned
-Kangxi-radical code points (⽬ for 目) on some fonts.
+PyMuPDF was chosen over pdfplumber by measurement (benchmarks/README.md, "Ingest"): fed to
+the same downstream code both reached the same round-trip scores on the five rendered
+documents, PyMuPDF 8–40× faster; an earlier trial saw pdfplumber return Kangxi-radical code
+points (⽬ for 目) on other fonts (not reproduced with the Noto fonts here).
 """
 
 from __future__ import annotations

@@ -442,5 +442,115 @@ def test_api_without_admin_keys_nobody_changes_the_corpus(tiny, tmp_path):
 
 # --- the UI page ------------------------------------------------------------------------------
 
-def test_tiny_manifest_is_the_conftest_one():
-    assert "tiny" in MANIFEST  # the fixtures above build on it
+@pytest.fixture
+def ui_tiny(tmp_path, monkeypatch):
+    """The tiny corpus (two documents) indexed with the light USE model, for the Streamlit page."""
+    import streamlit as st
+
+    from assistant.corpus.store import load_corpus
+    from assistant.index.embeddings import USEEmbedding
+    from assistant.index.store import build_index
+    from assistant.settings import Settings, get_settings
+
+    root = tmp_path / "corpus"
+    root.mkdir()
+    shutil.copytree(CORPUS / "vocab", root / "vocab")
+    (root / "tiny.txt").write_text(DOC, encoding="utf-8")
+    (root / "tiny2.txt").write_text(DOC.replace("区域品牌", "地理标志品牌"), encoding="utf-8")
+    (root / "manifest.toml").write_text(MANIFEST + "\n" + MANIFEST.replace('"tiny"', '"tiny2"').replace(
+        "tiny.txt", "tiny2.txt").replace("微型标准", "微型标准二"), encoding="utf-8")
+    env = {"BA_CORPUS_DIR": str(root), "BA_INDEX_DIR": str(tmp_path / "index"), "BA_DATA_DIR": str(tmp_path / "data"),
+           "BA_EMBED_BACKEND": "use", "BA_OPEN_MODE": "1", "BA_EMBED_CACHE_DIR": ""}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    get_settings.cache_clear()
+    build_index(load_corpus(root), get_settings(), USEEmbedding())
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield root
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.mark.integration
+def test_documents_page_lists_and_removes(ui_tiny):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "ui" / "documents.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "文件管理"
+    table = at.dataframe[0].value
+    assert set(table["文件编号"]) == {"tiny", "tiny2"}
+    remove = at.button(key="docs_remove")
+    assert remove.disabled  # not before the confirmation box is ticked
+    at.selectbox(key="docs_remove_id").set_value("tiny2")
+    at.checkbox(key="docs_remove_sure").check().run()
+    at.button(key="docs_remove").click().run()
+    assert not at.exception
+    assert "tiny2" not in (ui_tiny / "manifest.toml").read_text(encoding="utf-8")
+    assert any("已删除：tiny2" in s.value for s in at.success)
+    assert set(at.dataframe[0].value["文件编号"]) == {"tiny"}
+
+
+@pytest.mark.integration
+def test_real_browser_upload_report_and_commit(ui_tiny, tmp_path):
+    """Chromium uploads a Word file on 文件管理, sees the parse report and the clause tree, and
+    commits it; the screenshots are in test-artifacts/ (ui-documents-report.png, -added.png)."""
+    from tests.conftest import free_port, wait_for_http
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.skip("chromium/chromedriver not installed (scripts/setup.sh installs them with apt)")
+    import docx as python_docx
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    word = python_docx.Document()
+    for line in ["T/NEW 2—2026", "地理标志品牌培育规范"] + NEW_DOC.splitlines():
+        if line.strip():
+            word.add_paragraph(line.strip().removeprefix("- "))
+    path = tmp_path / "地理标志品牌培育规范.docx"
+    word.save(str(path))
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "streamlit"), "run", str(ROOT / "ui" / "app.py"), "--server.headless",
+         "true", "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1300", f"--user-data-dir={tmp_path / 'chrome-profile'}"):
+        opts.add_argument(flag)
+    browser = None
+    out = ARTIFACTS
+    out.mkdir(exist_ok=True)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", 60, interval=0.5)
+        browser = webdriver.Chrome(service=Service(driver), options=opts)
+        browser.get(f"http://127.0.0.1:{port}/documents")
+        wait = WebDriverWait(browser, 120)
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "input[type='file']"))
+        browser.find_element(By.CSS_SELECTOR, "input[type='file']").send_keys(str(path))
+        wait.until(lambda b: any(x.text == "解析文件" for x in b.find_elements(By.TAG_NAME, "button")))
+        next(x for x in browser.find_elements(By.TAG_NAME, "button") if x.text == "解析文件").click()
+        wait.until(lambda b: "解析报告" in b.page_source and "条款树预览" in b.page_source and "可引用单元" in b.page_source)
+        browser.save_screenshot(str(out / "ui-documents-report.png"))
+        assert "new-2-2026" in browser.page_source and "地理标志品牌培育规范" in browser.page_source
+        wait.until(lambda b: any(x.text == "确认入库" and x.is_enabled() for x in b.find_elements(By.TAG_NAME, "button")))
+        next(x for x in browser.find_elements(By.TAG_NAME, "button") if x.text == "确认入库").click()
+        wait.until(lambda b: "已入库：new-2-2026" in b.page_source)
+        done = browser.find_element(By.XPATH, "//*[contains(text(), '已入库：new-2-2026')]")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", done)
+        browser.save_screenshot(str(out / "ui-documents-added.png"))
+        assert "new-2-2026" in (ui_tiny / "manifest.toml").read_text(encoding="utf-8")
+        assert (ui_tiny / "originals" / "new-2-2026.docx").is_file()
+    finally:
+        if browser is not None:
+            browser.quit()
+        server.terminate()
+        server.wait(timeout=20)

@@ -18,6 +18,8 @@ NATURES = {"": "自动判断（按封面代号）", "group-standard": "团体标
 STAGE = {"extract": "提取文字", "ocr": "OCR 识别扫描页", "embed": "嵌入条款（更新索引）"}
 
 st.title("文件管理")
+if "docs_flash" in st.session_state:  # the outcome of the last removal, kept across its rerun
+    st.success(st.session_state.pop("docs_flash"))
 b = backend()
 admin_key = st.sidebar.text_input("管理员密钥（BA_ADMIN_KEYS）", type="password", key="docs_admin_key",
                                   help="本机单用户模式（make run）无需密钥；连接远程 API 或配置了 BA_ADMIN_KEYS 时需要。") or None
@@ -133,5 +135,5 @@ with tab_list:
             st.error(exc.message)
         else:
             _refresh()
-            st.success(f"已删除：{target}")
+            st.session_state.docs_flash = f"已删除：{target}（语料、清单和索引均已更新）"
             st.rerun()

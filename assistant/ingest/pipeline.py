@@ -299,7 +299,14 @@ def ingest_file(path: Path, vocab: Vocab, *, doc_id: str | None = None, code: st
     if nature and nature not in NATURES:
         raise IngestError(path, f"文件性质「{nature}」不正确，可选：{'、'.join(NATURES)}。", code="invalid_nature")
     fmt = detect_format(path, data)
-    ex = extract(path, data, fmt, ocr_engine, progress)
+    try:
+        ex = extract(path, data, fmt, ocr_engine, progress)
+    except IngestError:
+        raise
+    except MemoryError:
+        raise IngestError(path, "文件内容过大，内存不足以处理。") from None
+    except Exception as exc:  # noqa: BLE001 - a library failing on a malformed file: a message, not a traceback
+        raise IngestError(path, f"无法读取文件内容（{type(exc).__name__}）：文件可能已损坏。") from None
     text_for_meta = serialize(ex, True)
     meta = detect_meta(text_for_meta, path)
     if code is not None:

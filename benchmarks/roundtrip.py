@@ -10,10 +10,12 @@ Inputs built here (python-docx, then LibreOffice headless, then poppler):
                numbering.xml), bold headings, tab-laid forms as real tables, a page break where
                the source has one (`---`);
   <doc>.pdf    the DOCX converted by LibreOffice (text layer);
+  <doc>.html   a ministry's notice page around the text (navigation, breadcrumbs, sharing
+               links, site footer; forms as HTML tables);
   <doc>-scan.pdf  every page of the PDF as a 200 dpi greyscale image (pdftoppm), in an
                image-only PDF (no text layer).
 
-    .venv/bin/python benchmarks/roundtrip.py [--formats docx,pdf,scan] [--docs id,…] [--out DIR]
+    .venv/bin/python benchmarks/roundtrip.py [--formats docx,pdf,html,scan] [--docs id,…] [--out DIR]
 
 prints, per document and format: units identical (same label, same text once whitespace is
 removed), labels found, character accuracy of unit text (1 - edit distance / length, over
@@ -289,7 +291,7 @@ def render_docx(spec: DocumentSpec, text: str, out: Path, size: float = 10.5) ->
     return out
 
 
-def _table(doc, spec: DocumentSpec, lines: list[str], i: int) -> int:
+def table_rows(spec: DocumentSpec, lines: list[str], i: int) -> tuple[list[list[list[str]]], int]:
     """A block of tab-laid lines as one Word table; returns the index after it.
 
     Standards (表A.1): one source line per row, cells split at tabs. Notices (the forms of
@@ -327,6 +329,12 @@ def _table(doc, spec: DocumentSpec, lines: list[str], i: int) -> int:
             i += 1
         if row:
             rows.append(row)
+    return rows, i
+
+
+def _table(doc, spec: DocumentSpec, lines: list[str], i: int) -> int:
+    """A block of tab-laid lines as one Word table (table_rows); returns the index after it."""
+    rows, i = table_rows(spec, lines, i)
     ncols = max(len(r) for r in rows)
     table = doc.add_table(rows=len(rows), cols=ncols)
     table.style = "Table Grid"
@@ -354,16 +362,14 @@ def render_html(spec: DocumentSpec, text: str, out: Path) -> Path:
     while i < len(lines):
         raw = lines[i]
         if _is_table_line(raw):
-            j = i
-            rows = []
-            while j < len(lines) and (lines[j].strip() or lines[j].startswith("\t")) and "\t" in lines[j]:
-                rows.append("<tr>" + "".join(f"<td>{h.escape(c.strip())}</td>" for c in lines[j].split("\t")) + "</tr>")
-                j += 1
-            body.append("<table border=1>" + "".join(rows) + "</table>")
-            i = max(j, i + 1)
+            rows, i = table_rows(spec, lines, i)
+            body.append("<table border=1>" + "".join(
+                "<tr>" + "".join("<td>" + "".join(f"<p>{h.escape(x)}</p>" for x in cell) + "</td>" for cell in row)
+                + "</tr>" for row in rows) + "</table>")
             continue
-        if raw.strip():
-            body.append(f"<p>{h.escape(raw.strip())}</p>")
+        if raw.strip() and raw.strip() != "---":
+            text, bullet = strip_markup(raw, spec.file.endswith(".md"))
+            body.append(f"<li>{h.escape(text)}</li>" if bullet else f"<p>{h.escape(text)}</p>")
         i += 1
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{h.escape(spec.title)}_工业和信息化部</title></head>
 <body><div id="top"><nav><ul><li><a href="/">首页</a></li><li><a href="/jg">机构设置</a></li><li><a href="/xw">新闻动态</a></li>
@@ -414,7 +420,8 @@ def build_inputs(out_dir: Path, doc_ids: list[str] | None = None, formats=("docx
         if doc_ids and spec.doc_id not in doc_ids:
             continue
         text = (CORPUS / spec.file).read_text(encoding="utf-8-sig")
-        paths = {"docx": render_docx(spec, text, out_dir / f"{spec.doc_id}.docx")}
+        paths = {"docx": render_docx(spec, text, out_dir / f"{spec.doc_id}.docx"),
+                 "html": render_html(spec, text, out_dir / f"{spec.doc_id}.html")}
         if "pdf" in formats or "scan" in formats:
             paths["pdf"] = to_pdf(paths["docx"], out_dir)
         if "scan" in formats:
@@ -501,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if args.reuse:
         made = {s.doc_id: {"docx": out / f"{s.doc_id}.docx", "pdf": out / f"{s.doc_id}.pdf",
+                           "html": out / f"{s.doc_id}.html",
                            "scan": out / f"{s.doc_id}-scan.pdf"} for s in load_manifest(CORPUS)
                 if not docs or s.doc_id in docs}
     else:

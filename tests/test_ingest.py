@@ -52,12 +52,12 @@ def rendered(tmp_path_factory):
 @pytest.mark.integration
 def test_roundtrip_text_pdf_and_docx_rebuild_the_clause_tree(rendered):
     """Every document, rendered to DOCX and to PDF with a running header, page numbers and its
-    table of contents, reads back to the units of its .txt/.md: ≥ 99 % identical (label and
+    table of contents (and as a notice web page), reads back to the units of its .txt/.md: ≥ 99 % identical (label and
     text), ≥ 95 % for miit-pilot-evaluation (its 附件1 form is laid out by tables and gaps)."""
     rows = []
     for doc_id, paths in rendered.items():
         ref = roundtrip.reference_units(SPECS[doc_id])
-        for fmt in ("docx", "pdf"):
+        for fmt in ("docx", "pdf", "html"):
             result = ingest_file(paths[fmt], VOCAB, **_meta(doc_id))
             cmp = roundtrip.compare(ref, _units(result))
             rows.append({"doc_id": doc_id, "format": fmt, **{k: v for k, v in cmp.items() if k != "diffs"},
@@ -68,7 +68,7 @@ def test_roundtrip_text_pdf_and_docx_rebuild_the_clause_tree(rendered):
         floor = 95.0 if r["doc_id"] == "miit-pilot-evaluation" else 99.0
         assert r["identical_pct"] >= floor, r
         assert r["labels_found_pct"] >= floor, r
-    assert len(rows) == 10
+    assert len(rows) == 15
 
 
 @pytest.mark.integration

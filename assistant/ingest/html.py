@@ -97,7 +97,14 @@ def _table(el) -> Table:
         for td in tr:
             if td.tag not in ("td", "th"):
                 continue
-            text = td.text_content()
+            blocks = [b for b in td.iter() if isinstance(b.tag, str) and b.tag in BLOCKS and b is not td]
+            if blocks:  # paragraphs inside the cell
+                text = "\n".join(b.text_content() for b in blocks if not any(
+                    isinstance(c.tag, str) and c.tag in BLOCKS for c in b.iterdescendants()))
+            else:
+                for br in td.iter("br"):
+                    br.tail = "\n" + (br.tail or "")
+                text = td.text_content()
             paras = [re.sub(r"\s+", " ", x).strip() for x in re.split(r"\n", text)]
             row.cells.append(Cell(0, 0, paras=[p for p in paras if p]))
         table.rows.append(row)

@@ -502,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "test-artifacts" / "roundtrip"))
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="use inputs already rendered in --out")
+    ap.add_argument("--reports", action="store_true", help="compare the parse reports saved by an earlier run")
     args = ap.parse_args(argv)
     formats = tuple(f for f in args.formats.split(",") if f)
     docs = [d for d in args.docs.split(",") if d] or None
@@ -520,9 +521,16 @@ def main(argv: list[str] | None = None) -> int:
     for doc_id, paths in made.items():
         ref = reference_units(specs[doc_id])
         for fmt in formats:
+            saved = out / f"{doc_id}-{fmt}.report.json"
             t0 = time.perf_counter()
-            report = ingest_dry_run(paths[fmt], specs[doc_id])
-            secs = time.perf_counter() - t0
+            if args.reports and saved.exists():  # compare again without extracting (or OCR-ing) again
+                report = json.loads(saved.read_text(encoding="utf-8"))
+            else:
+                report = ingest_dry_run(paths[fmt], specs[doc_id])
+                saved.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+            secs = report.get("_seconds") or time.perf_counter() - t0
+            report["_seconds"] = round(secs, 1)
+            saved.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
             cmp = compare(ref, report["units"])
             row = {"doc_id": doc_id, "format": fmt, "pages": report.get("pages"), "seconds": round(secs, 1),
                    "ocr": report.get("ocr"), "ocr_confidence": report.get("ocr_confidence"), **cmp}

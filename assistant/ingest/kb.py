@@ -53,13 +53,17 @@ def _toml_str(v: str) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
-def manifest_block(result: IngestResult) -> str:
+def manifest_block(result: IngestResult, aliases: tuple[str, ...] = ()) -> str:
+    """The manifest entry of a parsed document; a new edition keeps the old one's aliases
+    (how users name the document)."""
     s = result.spec
     fields = [("doc_id", s.doc_id), ("file", s.file), ("code", s.code), ("title", s.title), ("kind", s.kind),
               ("nature", s.nature), ("status", s.status), ("issuer", s.issuer), ("source", s.source),
               ("format", s.format), ("ocr", result.extraction.ocr_engine if result.extraction.ocr else ""),
               ("added", dt.datetime.now().isoformat(timespec="seconds"))]
     lines = ["[[document]]"] + [f"{k} = {_toml_str(v)}" for k, v in fields if v or k in ("code",)]
+    if aliases:
+        lines.insert(5, f"aliases = {json.dumps(list(aliases), ensure_ascii=False)}")
     return "\n".join(lines) + "\n"
 
 
@@ -156,7 +160,8 @@ class KnowledgeBase:
                 raise KnowledgeBaseError(f"文件「{result.path.name}」：语料中已有名为 {spec.file} 的文件（属于另一份文件），"
                                          "请用 --doc-id 换一个编号。")
             manifest_text = (self.corpus_dir / "manifest.toml").read_text(encoding="utf-8")
-            new_manifest = manifest_with(manifest_text, spec.doc_id, manifest_block(result))
+            new_manifest = manifest_with(manifest_text, spec.doc_id,
+                                         manifest_block(result, old.aliases if old is not None else ()))
             files: dict[str, bytes] = {spec.file: result.text.encode("utf-8")}
             if spec.source:
                 files[spec.source] = data if data is not None else Path(original).read_bytes()

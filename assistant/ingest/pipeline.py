@@ -165,8 +165,8 @@ def detect_meta(text: str, path: Path) -> Meta:
         elif code.startswith("GB") and draft:
             nature = "national-standard-draft"
             code = code + "（征求意见稿）"
-        else:
-            nature = "group-standard" if "/T" not in code[:3] else "national-standard-draft"
+        else:  # a published national or local standard: no nature of vocab/force.toml fits; kind from the code
+            nature = ""
     else:
         nature = "ministry-notice"
     return Meta(doc_id=suggest_doc_id(code, title, path), code=code or "", title=title, nature=nature,
@@ -241,7 +241,9 @@ def _fragment_unplaced(units: list[Clause]) -> list[dict]:
 
 
 def analyse(path: Path, fmt: str, ex: Extraction, meta: Meta, vocab: Vocab) -> IngestResult:
-    kind = NATURES.get(meta.nature, "政策文件")
+    code = meta.code or ""
+    kind = NATURES.get(meta.nature) or ("国家标准" if code.startswith("GB") else "地方标准" if code.startswith("DB")
+                                        else "团体标准" if code.startswith("T/") else "行业标准" if code else "政策文件")
     doc_id = meta.doc_id
     if not DOC_ID_RE.match(doc_id):
         raise IngestError(path, f"文件编号（doc_id）「{doc_id}」不合法：只允许小写字母、数字和连字符（2–63 个字符）。",

@@ -26,10 +26,14 @@ from assistant.ingest.layout import Page, VLine
 
 # a clause/chapter number glued to its Chinese title: 4.1全面梳理, 1范围, 图0.1产业…
 _GLUED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4}|图\s*\d+(?:\.\d+)?|表\s*[A-Z]?\.?\d+)(?=[\u4e00-\u9fff])")
-# an item letter read as a capital (C) for c)): GB/T 1.1 items are lower-case letters
+# an item letter read as a capital (C) for c)), or its bracket lost (a品牌… for a) 品牌…):
+# GB/T 1.1 items are a lower-case letter and a closing bracket
 _CAP_ITEM = re.compile(r"^([A-Z])([)）])")
-# a dash bullet glued to its text (-标准化…): the parser knows "- " as an unnumbered item
-_DASH = re.compile(r"^[-－–](?=[\u4e00-\u9fff])")
+_BARE_ITEM = re.compile(r"^([a-zA-Z])(?=[\u4e00-\u9fff])")
+# a dash bullet glued to its text (-标准化…, -6.4.3 …, -[1] …): the parser knows "- "
+_DASH = re.compile(r"^[-－–](?=[\u4e00-\u9fff\d\[［【(（])")
+# a checkbox (□) read as the character 口 in a form's option line
+_BOX = re.compile(r"口(?=[\u4e00-\u9fff])")
 
 
 def restore_label_space(text: str) -> str:
@@ -38,7 +42,13 @@ def restore_label_space(text: str) -> str:
     if not re.match(r"^\d{1,2}[.．](?!\d)", text):
         text = _GLUED.sub(r"\1 ", text, count=1)
     text = _CAP_ITEM.sub(lambda m: m.group(1).lower() + m.group(2), text, count=1)
+    text = _BARE_ITEM.sub(lambda m: m.group(1).lower() + ") ", text, count=1)
     return _DASH.sub("- ", text, count=1)
+
+
+def restore_checkboxes(text: str) -> str:
+    """A form cell line that starts with 口 and an option is a line of checkboxes: its 口 are □."""
+    return _BOX.sub("□", text) if _BOX.match(text) else text
 
 
 def _gray(png: bytes) -> np.ndarray:
@@ -157,6 +167,11 @@ def _page_from_boxes(engine, png: bytes, number: int, width: float, height: floa
     for it in page.items:
         if isinstance(it, VLine):
             it.text = restore_label_space(it.text.strip())
+        else:  # a table: its cells' lines
+            for row in it.rows:
+                for cell in row.cells:
+                    for ln in cell.lines:
+                        ln.text = restore_checkboxes(ln.text.strip())
     page.ocr = True
     page.ocr_confidence = float(np.mean(confs)) if confs else None
     return page

@@ -8,7 +8,9 @@ points (⽬ for 目) on other fonts (not reproduced with the Noto fonts here).
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
 from pathlib import Path
 from typing import Callable
 
@@ -161,8 +163,9 @@ def extract_pdf(path: Path, ocr_engine=None, progress: Progress | None = None, d
 def drop_running_lines(pages: list[Page], zone: float = 0.1) -> None:
     """Remove running headers and footers (a line in the top or bottom tenth of the page whose
     text, digits aside, repeats on at least half the pages) and page numbers there."""
-    def key(t: str) -> str:
-        return re.sub(r"\d+|[IVXLCivxlc]+(?=$)", "#", re.sub(r"\s+", "", t))
+    def key(t: str) -> str:  # digits aside, and the full/half-width forms OCR confuses
+        t = unicodedata.normalize("NFKC", t)
+        return re.sub(r"\d+|[IVXLCivxlc]+(?=$)", "#", re.sub(r"[\W_]+", "", t))
 
     def in_zone(p: Page, ln) -> str | None:
         if not isinstance(ln, VLine) or not p.height:
@@ -178,6 +181,15 @@ def drop_running_lines(pages: list[Page], zone: float = 0.1) -> None:
         for ln in p.items:
             if in_zone(p, ln):
                 counts.setdefault(key(ln.text), set()).add(p.number)
+    # OCR reads a running header a little differently on each page: near-equal keys count together
+    keys = list(counts)
+    merged = {k: set(v) for k, v in counts.items()}
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            if len(a) >= 4 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.85:
+                merged[a] |= counts[b]
+                merged[b] |= counts[a]
+    counts = merged
     need = max(2, len(pages) // 2)
     for p in pages:
         keep = []

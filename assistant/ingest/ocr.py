@@ -29,7 +29,7 @@ _GLUED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4}|图\s*\d+(?:\.\d+)?|表\s*[A-Z
 # an item letter read as a capital (C) for c)), or its bracket lost (a品牌… for a) 品牌…):
 # GB/T 1.1 items are a lower-case letter and a closing bracket
 _CAP_ITEM = re.compile(r"^([A-Z])([)）])")
-_BARE_ITEM = re.compile(r"^([a-zA-Z])(?=[\u4e00-\u9fff])")
+_BARE_ITEM = re.compile(r"^([a-zA-Z])\s*(?=[\u4e00-\u9fff])")
 # a dash bullet glued to its text (-标准化…, -6.4.3 …, -[1] …): the parser knows "- "
 _DASH = re.compile(r"^[-－–](?=[\u4e00-\u9fff\d\[［【(（])")
 # a checkbox (□) read as the character 口 in a form's option line
@@ -39,6 +39,8 @@ _BOX = re.compile(r"口(?=[\u4e00-\u9fff])")
 def restore_label_space(text: str) -> str:
     """Layout the OCR lost at the start of a line, never the wording: the space after a
     clause, figure or table number, an item letter's case, the space after a dash bullet."""
+    if _DASH.match(text):  # a dash bullet: repair what follows it as a line of its own
+        return "- " + restore_label_space(text[1:].lstrip())
     if not re.match(r"^\d{1,2}[.．](?!\d)", text):
         text = _GLUED.sub(r"\1 ", text, count=1)
     text = _CAP_ITEM.sub(lambda m: m.group(1).lower() + m.group(2), text, count=1)
@@ -49,6 +51,34 @@ def restore_label_space(text: str) -> str:
 def restore_checkboxes(text: str) -> str:
     """A form cell line that starts with 口 and an option is a line of checkboxes: its 口 are □."""
     return _BOX.sub("□", text) if _BOX.match(text) else text
+
+
+def _cache_path(engine: str, img: np.ndarray) -> Path | None:
+    """BA_OCR_CACHE_DIR (development and benchmarks only): the engine's raw boxes per page
+    image, so that the layout code after OCR can be re-run without OCR-ing again."""
+    import hashlib
+    import os
+
+    root = os.environ.get("BA_OCR_CACHE_DIR")
+    if not root:
+        return None
+    return Path(root) / f"{engine}-{hashlib.sha1(img.tobytes()).hexdigest()}.json"
+
+
+def _cache_get(engine: str, img: np.ndarray):
+    import json
+
+    p = _cache_path(engine, img)
+    return [tuple(b) for b in json.loads(p.read_text())] if p is not None and p.exists() else None
+
+
+def _cache_put(engine: str, img: np.ndarray, boxes) -> None:
+    import json
+
+    p = _cache_path(engine, img)
+    if p is not None:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(boxes, ensure_ascii=False))
 
 
 def _gray(png: bytes) -> np.ndarray:
@@ -93,12 +123,16 @@ class RapidOcrEngine:
                             inter_op_num_threads=1)
 
     def boxes(self, img: np.ndarray) -> list[tuple[float, float, float, float, str, float]]:
+        cached = _cache_get(self.name, img)
+        if cached is not None:
+            return cached
         result, _ = self.ocr(img, use_cls=False)
         out = []
         for box, text, score in result or []:
             xs = [p[0] for p in box]
             ys = [p[1] for p in box]
             out.append((min(xs), min(ys), max(xs), max(ys), text, float(score)))
+        _cache_put(self.name, img, out)
         return out
 
     def page(self, png: bytes, number: int, width: float, height: float, dpi: int) -> Page:

@@ -448,11 +448,19 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+def _fold(s: str) -> str:
+    """Full- and half-width forms as one (，/, ；/; （/( ：/:): the sources mix them, OCR does not."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", s)
+
+
 def compare(reference: list[dict], got: list[dict]) -> dict:
-    """Units identical (label and whitespace-free text), labels found, character accuracy."""
+    """Units identical (label and whitespace-free text), labels found, character accuracy
+    (and the same with full/half-width punctuation folded)."""
     got_by = {u["label"]: u for u in got}
     same = found = 0
-    chars = errors = 0
+    chars = errors = folded_errors = 0
     diffs = []
     for u in reference:
         g = got_by.get(u["label"])
@@ -460,6 +468,7 @@ def compare(reference: list[dict], got: list[dict]) -> dict:
         chars += len(ref)
         if g is None:
             errors += len(ref)
+            folded_errors += len(ref)
             diffs.append({"label": u["label"], "missing": True})
             continue
         found += 1
@@ -467,7 +476,9 @@ def compare(reference: list[dict], got: list[dict]) -> dict:
         if txt == ref:
             same += 1
         else:
-            errors += min(len(ref), _edit_distance(ref, txt)) if len(ref) * len(txt) < 4_000_000 else len(ref)
+            small = len(ref) * len(txt) < 4_000_000
+            errors += min(len(ref), _edit_distance(ref, txt)) if small else len(ref)
+            folded_errors += min(len(ref), _edit_distance(_fold(ref), _fold(txt))) if small else len(ref)
             at = next((k for k in range(min(len(ref), len(txt))) if ref[k] != txt[k]), min(len(ref), len(txt)))
             diffs.append({"label": u["label"], "at": at, "expected": ref[max(0, at - 15):at + 25],
                           "got": txt[max(0, at - 15):at + 25]})
@@ -476,6 +487,7 @@ def compare(reference: list[dict], got: list[dict]) -> dict:
     return {"units": n, "identical": same, "identical_pct": round(100 * same / n, 2),
             "labels_found_pct": round(100 * found / n, 2),
             "char_accuracy_pct": round(100 * (1 - errors / max(chars, 1)), 2),
+            "char_accuracy_folded_pct": round(100 * (1 - folded_errors / max(chars, 1)), 2),
             "extra_labels": extra, "diffs": diffs}
 
 
@@ -536,7 +548,8 @@ def main(argv: list[str] | None = None) -> int:
                    "ocr": report.get("ocr"), "ocr_confidence": report.get("ocr_confidence"), **cmp}
             results.append(row)
             print(f"{doc_id:24} {fmt:5} units {cmp['units']:4}  identical {cmp['identical_pct']:6.2f} %  "
-                  f"labels {cmp['labels_found_pct']:6.2f} %  chars {cmp['char_accuracy_pct']:6.2f} %  "
+                  f"labels {cmp['labels_found_pct']:6.2f} %  chars {cmp['char_accuracy_pct']:6.2f} % "
+                  f"(folded {cmp['char_accuracy_folded_pct']:6.2f} %)  "
                   f"extra {len(cmp['extra_labels']):3}  {secs:6.1f} s", flush=True)
     (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.json:

@@ -396,6 +396,81 @@ def cmd_report_draft(args: argparse.Namespace) -> int:
     return 1 if any(c.level == "error" for c in draft.checks) else 0
 
 
+# --- documents (knowledge-base management) ----------------------------------------
+
+def cmd_documents_add(args: argparse.Namespace) -> int:
+    from assistant.corpus.vocab import load_vocab
+    from assistant.ingest.ocr import make_engine
+    from assistant.ingest.pipeline import ingest_file, summary_lines
+
+    settings = get_settings()
+    bar = None
+
+    def progress(stage: str, done: int, total: int) -> None:
+        nonlocal bar
+        if args.json:
+            return
+        from tqdm import tqdm
+
+        desc = {"extract": "提取文字", "ocr": "OCR 识别", "embed": "嵌入条款"}.get(stage, stage)
+        if bar is None or bar.desc != desc:
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=total, desc=desc, unit="页" if stage != "embed" else "条")
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    path = Path(args.file)
+    ocr = make_engine(settings.ocr_engine)
+    result = ingest_file(path, load_vocab(settings.vocab_dir), doc_id=args.doc_id, code=args.code,
+                         title=args.title, nature=args.nature, issuer=args.issuer, ocr_engine=ocr,
+                         max_bytes=int(settings.max_upload_mb * 2**20), progress=progress)
+    if args.dry_run:
+        if bar is not None:
+            bar.close()
+        if args.json:
+            _print_json(result.report())
+        else:
+            print("\n".join(summary_lines(result)))
+            print("\n（试运行：未写入语料与索引）")
+        return 0
+    from assistant.ingest.kb import KnowledgeBase
+
+    meta = KnowledgeBase(settings).add(result, path, replace=args.replace, progress=progress)
+    if bar is not None:
+        bar.close()
+    if args.json:
+        _print_json({**result.report(), "added": True, "index": meta})
+    else:
+        print("\n".join(summary_lines(result)))
+        verb = "已替换" if meta.get("replaced") else "已入库"
+        print(f"\n{verb}：{result.spec.doc_id}《{result.spec.title}》，{len(result.units)} 个单元；"
+              f"索引本次嵌入 {meta.get('embedded_now', 0)} 个条款，用时 {meta.get('seconds', 0)} 秒。")
+    return 0
+
+
+def cmd_documents_list(args: argparse.Namespace) -> int:
+    from assistant.ingest.kb import KnowledgeBase
+
+    rows = KnowledgeBase(get_settings()).list()
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        print(f"{r['doc_id']:28} {r['code'] or '（无代号）':24} 《{r['title']}》 {r['units']} 个单元"
+              + (f"  来源 {r['format']}" if r.get("format") else "") + ("" if r["loaded"] else "  【未能加载】"))
+    return 0
+
+
+def cmd_documents_remove(args: argparse.Namespace) -> int:
+    from assistant.ingest.kb import KnowledgeBase
+
+    meta = KnowledgeBase(get_settings()).remove(args.doc_id)
+    print(f"已删除：{args.doc_id}《{meta['title']}》；索引已更新（用时 {meta.get('seconds', 0)} 秒）。")
+    return 0
+
+
 # --- serve -----------------------------------------------------------------------------
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -511,6 +586,27 @@ def build_parser() -> argparse.ArgumentParser:
                                   "不给则打印 Markdown（草稿在前，检查清单在后）")
     rd.add_argument("--json", action="store_true")
     rd.set_defaults(func=cmd_report_draft)
+
+    docs = sub.add_parser("documents", help="知识库管理：添加（PDF、扫描件、DOCX、HTML、TXT、MD）、列出、删除文件")
+    dsub = docs.add_subparsers(dest="documents_command", required=True, parser_class=_Parser)
+    da = dsub.add_parser("add", help="添加文件：提取文字、解析条款、写入语料并增量更新索引")
+    da.add_argument("file", help=".pdf（含扫描件）、.docx、.html/.htm、.txt、.md")
+    da.add_argument("--doc-id", help="文件编号（默认取自封面的代号，如 gxas-1220-2026）")
+    da.add_argument("--code", help="文件代号，如 \"T/GXAS 1220—2026\"（默认取自封面；政策文件可为空）")
+    da.add_argument("--title", help="文件名称（默认取自封面）")
+    da.add_argument("--nature", choices=["group-standard", "national-standard-draft", "ministry-notice"],
+                    help="文件性质（默认按代号判断：T/… 团体标准，GB/T…征求意见稿，无代号为政策文件）")
+    da.add_argument("--issuer", help="发布机构（默认取自封面“…发布”或通知的落款）")
+    da.add_argument("--replace", action="store_true", help="替换同编号的旧版本")
+    da.add_argument("--dry-run", action="store_true", help="只输出解析报告，不写入任何内容")
+    da.add_argument("--json", action="store_true")
+    da.set_defaults(func=cmd_documents_add)
+    dl = dsub.add_parser("list", help="列出知识库中的文件")
+    dl.add_argument("--json", action="store_true")
+    dl.set_defaults(func=cmd_documents_list)
+    dr = dsub.add_parser("remove", help="删除文件（语料、清单与索引）")
+    dr.add_argument("doc_id")
+    dr.set_defaults(func=cmd_documents_remove)
 
     serve = sub.add_parser("serve", help="启动 HTTP API（uvicorn）")
     serve.add_argument("--host", default="127.0.0.1")

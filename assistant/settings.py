@@ -65,6 +65,15 @@ class Settings(BaseSettings):
 
     # --- API ---
     api_keys: str = Field("", description="Comma-separated API keys (header X-API-Key); empty = none")
+    admin_keys: str = Field("", description="Comma-separated admin API keys: the only keys that may add, replace or "
+                            "remove documents (POST/DELETE /v1/documents); they can also do everything an ordinary "
+                            "key can. Empty = nobody can change the corpus over the API (open mode included)")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest document `documents add` and POST /v1/documents "
+                                 "accept, in MiB (larger: a Chinese message naming the file, HTTP 413)")
+    ocr_engine: Literal["rapidocr", "tesseract", "off"] = Field(
+        "rapidocr", description="OCR of scanned PDF pages: rapidocr (PP-OCRv4 models inside the "
+        "rapidocr-onnxruntime wheel; the measured default), tesseract (Debian tesseract-ocr-chi-sim), off")
+    ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution scanned pages are rendered at for OCR")
     open_mode: bool = Field(False, description="Local single-user mode: no key needed. Ignored when api_keys is set")
     rate_limit_per_minute: int = Field(
         600, ge=0, description="Requests per key (open mode: per client address) per minute, one limit shared "
@@ -100,6 +109,10 @@ class Settings(BaseSettings):
     @property
     def api_key_list(self) -> list[str]:
         return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def admin_key_list(self) -> list[str]:
+        return [k.strip() for k in self.admin_keys.split(",") if k.strip()]
 
     @property
     def trusted_proxy_networks(self) -> list:

@@ -6,6 +6,7 @@ retrieval or answer logic of its own.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,10 +24,56 @@ class LocalBackend:
     """The service layer in this process, returning the API's response models as dicts."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.reload()
+
+    def reload(self) -> None:
         from assistant.service import make_chat, open_index
 
-        self.chat = make_chat(settings, open_index(settings))
+        self.chat = make_chat(self.settings, open_index(self.settings))
         self.corpus = self.chat.index.corpus
+
+    def can_manage(self, admin_key: str | None) -> bool:
+        """Local UI: the operator of a single-user install (BA_OPEN_MODE=1, as `make run` sets)
+        or whoever gives an admin key (BA_ADMIN_KEYS)."""
+        from assistant.api.deps import match_key
+
+        if self.settings.admin_key_list:
+            return match_key(admin_key, self.settings.admin_key_list) is not None or \
+                (self.settings.open_mode and not self.settings.api_key_list and not admin_key)
+        return self.settings.open_mode and not self.settings.api_key_list
+
+    def _check_admin(self, admin_key: str | None) -> None:
+        if not self.can_manage(admin_key):
+            raise BackendError("需要管理员密钥（BA_ADMIN_KEYS）才能修改知识库。")
+
+    def add_document(self, name: str, data: bytes, *, dry_run: bool, replace: bool = False,
+                     meta: dict | None = None, progress=None, admin_key: str | None = None) -> dict:
+        from assistant.corpus.vocab import load_vocab
+        from assistant.ingest.kb import KnowledgeBase
+        from assistant.ingest.ocr import make_engine
+        from assistant.ingest.pipeline import ingest_file
+
+        if not dry_run:
+            self._check_admin(admin_key)
+        s = self.settings
+        result = ingest_file(Path(name), load_vocab(s.vocab_dir), data=data, max_bytes=int(s.max_upload_mb * 2**20),
+                             ocr_engine=make_engine(s.ocr_engine), progress=progress,
+                             **{k: v for k, v in (meta or {}).items() if v is not None})
+        report = {**result.report(), "dry_run": dry_run}
+        if dry_run:
+            return report
+        index_meta = KnowledgeBase(s).add(result, data=data, replace=replace, progress=progress)
+        self.reload()
+        return {**report, "added": True, "replaced": index_meta.pop("replaced", False), "index": index_meta}
+
+    def remove_document(self, doc_id: str, admin_key: str | None = None) -> dict:
+        from assistant.ingest.kb import KnowledgeBase
+
+        self._check_admin(admin_key)
+        meta = KnowledgeBase(self.settings).remove(doc_id)
+        self.reload()
+        return {"doc_id": doc_id, "removed": True, "index": meta}
 
     def ask(self, question: str, *, role=None, phase=None, doc_ids=None, session_id=None) -> dict:
         r = self.chat.ask_turn(question, role=role, phase=phase, doc_ids=doc_ids or None, session_id=session_id)
@@ -90,6 +137,24 @@ class RemoteBackend:
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
         headers = {"X-API-Key": api_key} if api_key else {}
         self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
+
+    def reload(self) -> None:  # the API reopens its index itself
+        pass
+
+    def can_manage(self, admin_key: str | None) -> bool:
+        return bool(admin_key)  # the API decides (403 for a key that is not an admin key)
+
+    def add_document(self, name: str, data: bytes, *, dry_run: bool, replace: bool = False,
+                     meta: dict | None = None, progress=None, admin_key: str | None = None) -> dict:
+        form = {"dry_run": str(dry_run).lower(), "replace": str(replace).lower(),
+                **{k: v for k, v in (meta or {}).items() if v is not None}}
+        headers = {"X-API-Key": admin_key} if admin_key else {}
+        return self._call("POST", "/v1/documents", files={"file": (name, data)}, data=form, headers=headers,
+                          timeout=900)
+
+    def remove_document(self, doc_id: str, admin_key: str | None = None) -> dict:
+        headers = {"X-API-Key": admin_key} if admin_key else {}
+        return self._call("DELETE", f"/v1/documents/{doc_id}", headers=headers, timeout=900)
 
     def _call(self, method: str, path: str, **kw) -> Any:
         try:

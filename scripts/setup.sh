@@ -54,6 +54,17 @@ if [ "$(id -u)" = "0" ] && [ -d /etc/fonts/conf.d ]; then
   .venv/bin/python -m assistant.reports.render --fontconfig /etc/fonts/conf.d/65-brand-assistant-gongwen.conf >/dev/null
 fi
 
+# OCR comparison (benchmarks/bench_ingest.py ocr --engine tesseract): Debian's tesseract with the
+# simplified-Chinese model. Not the default engine (RapidOCR ships in the wheel); optional.
+if ! command -v tesseract >/dev/null 2>&1 && [ "${BA_SETUP_TESSERACT:-1}" = "1" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim >/dev/null 2>&1 ||
+     (apt-get update -q >/dev/null 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim >/dev/null 2>&1)) ||
+      echo "setup: tesseract could not be installed; only the OCR comparison benchmark needs it" >&2
+  fi
+fi
+
 # The API load benchmark (benchmarks/bench_api.py) drives the server with wrk: a Python
 # load generator on the same 2 cores would steal the server's CPU.
 if ! command -v wrk >/dev/null 2>&1; then

@@ -9,5 +9,6 @@ nav = st.navigation([
     st.Page("chat.py", title="问答", icon="💬", default=True),
     st.Page("browse.py", title="条款浏览", icon="📖", url_path="browse"),
     st.Page("report.py", title="试点文稿起草", icon="📝", url_path="report"),
+    st.Page("documents.py", title="文件管理", icon="🗂️", url_path="documents"),
 ])
 nav.run()

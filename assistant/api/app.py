@@ -57,6 +57,31 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
     app.state.problems = []  # why the service is not ready (for /readyz), when chat is None
     app.state.not_ready = None  # the error that content routes answer with then (503)
     app.state.limiter = SharedRateLimiter(settings.rate_limit_db, settings.rate_limit_per_minute)
+    app.state.loaded_stamp = _kb_stamp(settings)
+    app.state.reload_lock = None
+    app.state.embed = None  # the embedding model documents are added with (None: the configured one)
+    app.state.loader = load_service  # how a worker (re)opens the corpus and index
+
+    async def reload_if_changed(force: bool = False) -> None:
+        """Open the index again when the knowledge base changed (documents added or removed
+        by this or another worker): meta.json and manifest.toml are stat()ed per request."""
+        import asyncio
+
+        import anyio.to_thread
+
+        stamp = _kb_stamp(settings)
+        if not force and stamp == app.state.loaded_stamp:
+            return
+        if app.state.reload_lock is None:
+            app.state.reload_lock = asyncio.Lock()
+        async with app.state.reload_lock:
+            stamp = _kb_stamp(settings)
+            if not force and stamp == app.state.loaded_stamp:
+                return
+            app.state.loaded_stamp = stamp
+            await anyio.to_thread.run_sync(app.state.loader, app, settings)
+
+    app.state.reload_if_changed = reload_if_changed
     errors.install(app)
     for r in (search_router, ask_router, documents_router, vocab_router, feedback_router, reports_router,
               health_router):
@@ -70,6 +95,17 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
     return app
 
 
+def _kb_stamp(settings: Settings) -> tuple:
+    out = []
+    for p in (settings.index_dir / "meta.json", settings.corpus_dir / "manifest.toml"):
+        try:
+            st = p.stat()
+            out.append((st.st_mtime_ns, st.st_ino, st.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
 def load_service(app: FastAPI, settings: Settings) -> None:
     """Load the corpus and index for this worker. A corpus file that fails to load, or an
     index that fails its checks, leaves the worker up but not ready: /readyz answers 503
@@ -81,8 +117,10 @@ def load_service(app: FastAPI, settings: Settings) -> None:
     from assistant.service import make_chat, open_corpus, open_index
 
     log = logging.getLogger("assistant.api")
+    app.state.loaded_stamp = _kb_stamp(settings)
     corpus = open_corpus(settings)
     if corpus.errors:
+        app.state.chat = None
         app.state.problems = corpus_problems(corpus)
         app.state.not_ready = CorpusIncompleteError(app.state.problems)
         for p in app.state.problems:
@@ -90,7 +128,9 @@ def load_service(app: FastAPI, settings: Settings) -> None:
         return
     try:
         app.state.chat = make_chat(settings, open_index(settings, rebuild="never", corpus=corpus))
+        app.state.problems, app.state.not_ready = [], None
     except AssistantError as exc:
+        app.state.chat = None
         app.state.problems = [{"file": str(settings.index_dir), "reason": exc.message}]
         app.state.not_ready = exc
         log.error("index not loaded: %s", exc.message)

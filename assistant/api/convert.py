@@ -29,7 +29,8 @@ def doc_fields(doc: Document, vocab: Vocab | None = None) -> dict:
     force = vocab.force.get(s.nature) if vocab else None
     return dict(doc_id=s.doc_id, code=s.code, title=s.title, kind=s.kind, issuer=s.issuer,
                 units=len(doc.units), published=s.published, effective=s.effective, nature=s.nature,
-                status=s.status, force=f"{force.name}：{force.force}" if force else "")
+                status=s.status, force=f"{force.name}：{force.force}" if force else "",
+                format=s.format or s.file.rsplit(".", 1)[-1], source=s.source, added=s.added)
 
 
 def document_out(doc: Document, vocab: Vocab | None = None) -> DocumentOut:

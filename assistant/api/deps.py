@@ -66,6 +66,9 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 async def get_chat(request: Request) -> ChatService:
+    reload = getattr(request.app.state, "reload_if_changed", None)
+    if reload is not None:  # another worker changed the knowledge base: open the new index
+        await reload()
     chat = getattr(request.app.state, "chat", None)
     if chat is None:
         not_ready = getattr(request.app.state, "not_ready", None)
@@ -80,7 +83,8 @@ async def require_key(request: Request,
     settings: Settings = request.app.state.settings
     limiter = request.app.state.limiter
     ip = getattr(request.state, "client_ip", None) or (request.client.host if request.client else "local")
-    keys = settings.api_key_list
+    # admin keys (BA_ADMIN_KEYS) may do everything an ordinary key may
+    keys = settings.api_key_list + settings.admin_key_list if settings.api_key_list else []
     if keys:
         key = match_key(x_api_key, keys)
         if key is None:
@@ -108,6 +112,31 @@ async def require_key(request: Request,
     return caller
 
 
+async def require_admin(request: Request,
+                        x_api_key: Annotated[str | None, Header(description="管理员 API 密钥 (BA_ADMIN_KEYS)")] = None
+                        ) -> Caller:
+    """Only an admin key (BA_ADMIN_KEYS) may change the corpus; ordinary keys and the local
+    open mode cannot. Failed attempts count against the address like any wrong key."""
+    settings: Settings = request.app.state.settings
+    limiter = request.app.state.limiter
+    ip = getattr(request.state, "client_ip", None) or (request.client.host if request.client else "local")
+    admins = settings.admin_key_list
+    key = match_key(x_api_key, admins) if admins else None
+    if key is None:
+        request.state.key_id = "invalid" if x_api_key else "none"
+        wait = limiter.check(f"authfail:{ip}", settings.auth_fail_per_minute)
+        if wait > 0:
+            raise _too_many(wait)
+        if not admins:
+            raise HTTPException(403, "服务未配置管理员密钥（BA_ADMIN_KEYS），不能通过 API 修改知识库。")
+        if x_api_key and match_key(x_api_key, settings.api_key_list):
+            raise HTTPException(403, "该 API 密钥没有管理权限：添加、替换、删除文件需要管理员密钥（BA_ADMIN_KEYS）。")
+        raise HTTPException(401, "缺少或无效的管理员密钥（请求头 X-API-Key）。")
+    caller = Caller(owner=key_owner(key), key_id=key_id(key), client_ip=ip)
+    request.state.key_id = caller.key_id
+    return caller
+
+
 async def get_batcher(request: Request, chat: Annotated[ChatService, Depends(get_chat)]) -> QueryVectorBatcher:
     batcher = getattr(request.app.state, "batcher", None)
     if batcher is None or batcher.retriever is not chat.retriever:
@@ -118,4 +147,5 @@ async def get_batcher(request: Request, chat: Annotated[ChatService, Depends(get
 Chat = Annotated[ChatService, Depends(get_chat)]
 Batcher = Annotated[QueryVectorBatcher, Depends(get_batcher)]
 CallerDep = Annotated[Caller, Depends(require_key)]
+AdminDep = Annotated[Caller, Depends(require_admin)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]

@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.ingest.errors import DocumentExistsError, IngestError
+from assistant.ingest.kb import KnowledgeBaseError
 from assistant.reports.form import FormError
 from assistant.errors import (
     AssistantError,
@@ -36,6 +38,9 @@ STATUS = [
     (DependencyUnavailableError, 503, None),  # code and Retry-After from the exception
     (CorpusIncompleteError, 503, "corpus_incomplete"),
     (InvalidQueryError, 422, "invalid_request"),
+    (DocumentExistsError, 409, "document_exists"),
+    (KnowledgeBaseError, 409, "knowledge_base_conflict"),
+    (IngestError, 422, None),  # code from the exception (invalid_document, no_clauses, too_large → 413)
     (FormError, 422, "invalid_form"),
     (IndexNotFoundError, 503, "index_not_ready"),
     (IndexMismatchError, 503, "index_not_ready"),
@@ -77,6 +82,7 @@ def unexpected_response(exc: BaseException, rid: str, scope=None) -> tuple[int, 
         for cls, status, code in STATUS:
             if isinstance(exc, cls):
                 code = getattr(exc, "code", None) if code is None else code
+                status = 413 if getattr(exc, "code", None) == "too_large" else status
                 headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, DependencyUnavailableError) else {}
                 return status, error_dict(rid, code or "bad_request", exc.message), headers
     if isinstance(exc, sqlite3.Error) or (isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS):
@@ -163,6 +169,9 @@ def install(app: FastAPI) -> None:
                     code = exc.code
                     headers = {"Retry-After": str(exc.retry_after)}
                     log.warning("request_id=%s %s unavailable: %s", _rid(request), exc.dependency, exc.message)
+                if isinstance(exc, IngestError):
+                    code = exc.code
+                    status = 413 if exc.code == "too_large" else status
                 return JSONResponse(error_body(request, code, exc.message, **extra), status_code=status,
                                     headers=headers)
         return JSONResponse(error_body(request, "bad_request", exc.message), status_code=400)

@@ -26,6 +26,7 @@ from assistant.api.access_log import access_logger
 
 log = logging.getLogger("assistant.api")
 RID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+UPLOAD_PATH = "/v1/documents"  # the one route that takes a file (multipart), up to BA_MAX_UPLOAD_MB
 
 
 def _json_messages(status: int, body: dict, rid: str, headers: dict[str, str] | None = None) -> list[dict]:
@@ -51,6 +52,7 @@ class GuardMiddleware:
         self.app = app
         self.settings = settings
         self.max_body = settings.max_body_bytes
+        self.max_upload = int(settings.max_upload_mb * 2**20) + 64 * 1024  # the file and its form fields
         self.body_timeout = settings.body_timeout
         self.trusted = settings.trusted_proxy_networks
         self.access = access_logger(settings)
@@ -115,16 +117,21 @@ class GuardMiddleware:
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         if method in ("GET", "HEAD", "OPTIONS") and not chunked and not (length and length != "0"):
             return None
+        upload = method == "POST" and scope.get("path") == UPLOAD_PATH
+        max_body = self.max_upload if upload else self.max_body
         if method == "POST":
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype != "application/json":
+            if upload and ctype != "multipart/form-data":
+                raise _Reject(415, "unsupported_media_type", "上传文件须为 multipart/form-data（字段 file）。")
+            if not upload and ctype != "application/json":
                 raise _Reject(415, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）。")
-        too_large = _Reject(413, "payload_too_large", f"请求体过大（上限 {self.max_body} 字节）。",
-                            {"connection": "close"})
-        if length and length.isdigit() and int(length) > self.max_body:
+        too_large = _Reject(413, "payload_too_large",
+                            f"上传的文件过大（上限 {self.settings.max_upload_mb:g} MB，BA_MAX_UPLOAD_MB）。" if upload
+                            else f"请求体过大（上限 {self.max_body} 字节）。", {"connection": "close"})
+        if length and length.isdigit() and int(length) > max_body:
             raise too_large
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.body_timeout
+        deadline = loop.time() + (max(self.body_timeout, 300.0) if upload else self.body_timeout)
         chunks, size = [], 0
         while True:
             try:
@@ -139,13 +146,13 @@ class GuardMiddleware:
                 raise _ClientGone()
             part = message.get("body", b"")
             size += len(part)
-            if size > self.max_body:  # a chunked body is counted as it arrives
+            if size > max_body:  # a chunked body is counted as it arrives
                 raise too_large
             chunks.append(part)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if method == "POST":
+        if method == "POST" and not upload:
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError as exc:

@@ -7,7 +7,9 @@ import json
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from pathlib import Path
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 import anyio.to_thread
 
@@ -22,7 +24,7 @@ from assistant.api.convert import (
     roles_out,
     search_hit,
 )
-from assistant.api.deps import AppSettings, Batcher, CallerDep, Chat
+from assistant.api.deps import AdminDep, AppSettings, Batcher, CallerDep, Chat
 from assistant.api.schemas import (
     AskRequest,
     AskResponse,
@@ -33,6 +35,8 @@ from assistant.api.schemas import (
     ErrorResponse,
     FeedbackRequest,
     FeedbackResponse,
+    IngestReport,
+    RemoveResponse,
     ReportRequest,
     ReportResponse,
     SearchRequest,
@@ -192,6 +196,62 @@ async def clauses(doc_id: str, chat: Chat, _: CallerDep,
     if label is None or not label.strip():
         return [clause_out(u) for u in doc.units]
     return clause_detail(doc, doc.find(label))
+
+
+ADMIN_ERRORS = {**ERRORS, 403: {"model": ErrorResponse, "description": "不是管理员密钥（BA_ADMIN_KEYS）"},
+                409: {"model": ErrorResponse, "description": "文件编号已存在（未加 replace）或知识库冲突"},
+                413: {"model": ErrorResponse, "description": "文件超过 BA_MAX_UPLOAD_MB"},
+                415: {"model": ErrorResponse, "description": "不是 multipart/form-data"},
+                422: {"model": ErrorResponse, "description": "文件无法使用（损坏、加密、无文字层且无 OCR、无编号条款……），"
+                                                             "detail 指明文件与问题"}}
+
+
+def _ingest_and_add(request: Request, settings, name: str, data: bytes, form: dict) -> dict:
+    """Parse the upload (and, unless dry_run, add it): runs in the worker's thread pool."""
+    from assistant.corpus.vocab import load_vocab
+    from assistant.ingest.kb import KnowledgeBase
+    from assistant.ingest.ocr import make_engine
+    from assistant.ingest.pipeline import ingest_file
+
+    result = ingest_file(Path(name), load_vocab(settings.vocab_dir), data=data,
+                         max_bytes=int(settings.max_upload_mb * 2**20), ocr_engine=make_engine(settings.ocr_engine),
+                         **{k: v for k, v in form.items() if k in ("doc_id", "code", "title", "nature", "issuer")})
+    report = {**result.report(), "dry_run": form["dry_run"]}
+    if form["dry_run"]:
+        return report
+    meta = KnowledgeBase(settings, embed=request.app.state.embed).add(result, data=data, replace=form["replace"])
+    return {**report, "added": True, "replaced": meta.pop("replaced", False), "index": meta}
+
+
+@documents_router.post("/documents", response_model=IngestReport, responses=ADMIN_ERRORS,
+                       summary="添加文件（管理员）：PDF（含扫描件）、DOCX、HTML、TXT、MD；dry_run 只返回解析报告")
+async def add_document(request: Request, settings: AppSettings, _: AdminDep,
+                       file: Annotated[UploadFile, File(description="文件")],
+                       dry_run: Annotated[bool, Form(description="只解析、不写入")] = False,
+                       replace: Annotated[bool, Form(description="替换同编号的旧版本")] = False,
+                       doc_id: Annotated[str | None, Form(max_length=63)] = None,
+                       code: Annotated[str | None, Form(max_length=100)] = None,
+                       title: Annotated[str | None, Form(max_length=200)] = None,
+                       nature: Annotated[str | None, Form(max_length=40)] = None,
+                       issuer: Annotated[str | None, Form(max_length=100)] = None):
+    data = await file.read()
+    name = Path(file.filename or "upload").name
+    form = {"dry_run": dry_run, "replace": replace, "doc_id": doc_id or None, "code": code, "title": title or None,
+            "nature": nature or None, "issuer": issuer}
+    report = await run_in_threadpool(_ingest_and_add, request, settings, name, data, form)
+    if not dry_run:
+        await request.app.state.reload_if_changed(force=True)
+    return report
+
+
+@documents_router.delete("/documents/{doc_id}", response_model=RemoveResponse, responses=ADMIN_ERRORS,
+                         summary="删除文件（管理员）：语料、清单与索引")
+async def remove_document(doc_id: str, request: Request, settings: AppSettings, _: AdminDep):
+    from assistant.ingest.kb import KnowledgeBase
+
+    meta = await run_in_threadpool(KnowledgeBase(settings, embed=request.app.state.embed).remove, doc_id)
+    await request.app.state.reload_if_changed(force=True)
+    return RemoveResponse(doc_id=doc_id, removed=True, index={k: v for k, v in meta.items() if k != "title"})
 
 
 # --- vocabularies ---------------------------------------------------------------------

@@ -132,6 +132,50 @@ class DocumentOut(BaseModel):
     force: str = Field("", description="该类文件的效力说明")
     published: str = ""
     effective: str = ""
+    format: str = Field("", description="文件来源格式：pdf、docx、html、txt、md（documents add 添加的文件）")
+    source: str = Field("", description="保存的原始文件（corpus/ 下的相对路径）")
+    added: str = Field("", description="添加时间")
+
+
+class IngestUnit(BaseModel):
+    label: str
+    kind: str
+    title: str | None = None
+    text: str
+    strength: Strength
+    parent: str | None = None
+
+
+class IngestReport(BaseModel):
+    """解析报告：上传文件解析出的条款树（dry_run 时不写入任何内容）。"""
+
+    doc_id: str
+    code: str
+    title: str
+    nature: str
+    kind: str
+    issuer: str = ""
+    format: str
+    file: str
+    pages: int | None
+    ocr: bool
+    ocr_engine: str | None = None
+    ocr_confidence: float | None = None
+    units: list[IngestUnit]
+    by_kind: dict[str, int]
+    by_strength: dict[str, int]
+    warnings: list[str]
+    unplaced: list[dict]
+    dry_run: bool = True
+    added: bool = False
+    replaced: bool = False
+    index: dict | None = Field(None, description="索引更新：本次嵌入的条款数、用时")
+
+
+class RemoveResponse(BaseModel):
+    doc_id: str
+    removed: bool
+    index: dict
 
 
 class ClauseOut(BaseModel):

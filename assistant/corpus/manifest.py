@@ -27,6 +27,10 @@ class DocumentSpec:
     effective: str = ""
     note: str = ""
     aliases: tuple[str, ...] = ()  # how users name the document ("广西标准", "红盾指南")
+    source: str = ""  # the file as received, kept beside its extracted text (originals/<doc_id>.pdf)
+    format: str = ""  # pdf | docx | html | txt | md: what the text was extracted from (documents add)
+    ocr: str = ""  # the OCR engine that read it, when it was a scan
+    added: str = ""  # when `documents add` added it (ISO date and time)
 
     @property
     def is_standard(self) -> bool:

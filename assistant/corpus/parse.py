@@ -223,7 +223,10 @@ def _strip_front_and_back(spec: DocumentSpec, lines: list[Line | None], b: _Buil
     body: list[Line] = []
     start = 0
     if toc_at is not None:
-        cover = present[:toc_at]
+        cover = [ln for ln in present[:toc_at] if ln.raw.strip() != "---"]
+        for ln in present[:toc_at]:
+            if ln.raw.strip() == "---":
+                b.skip(ln, "page-break")
         if cover:
             # the cover page is citable (〔T/GXAS 1220—2026 封面〕): code, title, dates, issuer
             unit = b.new("封面", "cover", None, cover[0], title="封面",

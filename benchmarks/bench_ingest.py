@@ -1,0 +1,347 @@
+"""Ingest performance: speed of adding a document, OCR per page, and how costs grow with the
+corpus (results and the commands in benchmarks/README.md, "Ingest").
+
+    .venv/bin/python benchmarks/bench_ingest.py speed     # a ~30-page text PDF: extract, parse, embed (e5), index
+    .venv/bin/python benchmarks/bench_ingest.py ocr --pages 4 [--engine rapidocr|tesseract]
+    .venv/bin/python benchmarks/bench_ingest.py growth --scales 1,10,100
+
+growth: the corpus grown to N× with renamed copies of the five documents whose text is
+perturbed (a copy number inserted in every long line, so every unit differs and nothing
+comes from the embedding cache). For each scale: full build time, incremental add time
+(`KnowledgeBase.add` of one more document: staging, index copy, incremental build, swap),
+index size on disk, memory of a process with the index loaded (what an API worker holds),
+search p50/p95 in-process. The passage vectors come from a deterministic 384-d hash
+embedder (the e5 dimension), so that 100× (≈84,000 units) is measurable here; the e5 model's
+own cost is linear in the units embedded and is measured once (`embed_rate`) and added as
+`full_build_e5_est_s` = build + units / rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from assistant.settings import Settings  # noqa: E402
+
+CORPUS = ROOT / "corpus"
+
+
+def hash_embedding(dim: int = 384):
+    import numpy as np
+    from llama_index.core.embeddings import BaseEmbedding
+
+    def vec(text: str) -> list[float]:
+        seed = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+        v = np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
+        return list(map(float, v / np.linalg.norm(v)))
+
+    class HashEmbedding(BaseEmbedding):
+        @classmethod
+        def class_name(cls) -> str:
+            return "HashEmbedding"
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return vec(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return vec(text)
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return [vec(t) for t in texts]
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return vec(query)
+
+    return HashEmbedding(model_name=f"hash-{dim}")
+
+
+def perturb(text: str, k: int) -> str:
+    out = []
+    for line in text.splitlines():
+        if len(line.strip()) > 14 and not line.startswith("\t") and "\t" not in line and not line.startswith("#"):
+            cut = 10 + (len(line) - 10) // 2
+            line = line[:cut] + f"（第{k}稿）" + line[cut:]
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def grow(dst: Path, scale: int) -> None:
+    """corpus × scale: the originals plus scale-1 perturbed, renamed copies of each."""
+    import tomllib
+
+    shutil.copytree(CORPUS / "vocab", dst / "vocab")
+    manifest = (CORPUS / "manifest.toml").read_text(encoding="utf-8")
+    blocks = [manifest]
+    docs = tomllib.loads(manifest)["document"]
+    for k in range(1, scale):
+        for d in docs:
+            src = (CORPUS / d["file"]).read_text(encoding="utf-8")
+            new_id = f"{d['doc_id']}-c{k}"
+            suffix = Path(d["file"]).suffix
+            (dst / f"{new_id}{suffix}").write_text(perturb(src, k), encoding="utf-8")
+            fields = {**d, "doc_id": new_id, "file": f"{new_id}{suffix}", "aliases": []}
+            blocks.append("[[document]]\n" + "\n".join(
+                f"{key} = {json.dumps(v, ensure_ascii=False)}" for key, v in fields.items() if key != "aliases") + "\n")
+    for d in docs:
+        shutil.copy2(CORPUS / d["file"], dst / d["file"])
+    (dst / "manifest.toml").write_text("\n".join(blocks), encoding="utf-8")
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+WORKER = r"""
+import json, resource, statistics, sys, time
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/benchmarks")
+from bench_ingest import hash_embedding
+from assistant.corpus.store import load_corpus
+from assistant.index.store import load_index
+from assistant.retrieval.retriever import HybridClauseRetriever
+from assistant.settings import Settings
+s = Settings(corpus_dir=sys.argv[2], index_dir=sys.argv[3], embed_cache_dir="")
+t = time.perf_counter()
+corpus = load_corpus(s.corpus_dir)
+index = load_index(corpus, s, hash_embedding(), rebuild="never")
+load_s = time.perf_counter() - t
+r = HybridClauseRetriever(index)
+qs = [json.loads(l)["question"] for l in open(sys.argv[1] + "/benchmarks/questions.jsonl", encoding="utf-8")][:80]
+for q in qs[:10]:
+    r.search(q)
+lat = []
+for q in qs:
+    t = time.perf_counter(); r.search(q); lat.append((time.perf_counter() - t) * 1000)
+lat.sort()
+print(json.dumps({"load_s": round(load_s, 2), "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                  "search_p50_ms": round(statistics.median(lat), 1), "search_p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1)}))
+"""
+
+
+def growth(scales: list[int], keep: Path | None = None) -> list[dict]:
+    from assistant.corpus.store import load_corpus
+    from assistant.corpus.vocab import load_vocab
+    from assistant.index.store import build_index
+    from assistant.ingest.kb import KnowledgeBase
+    from assistant.ingest.pipeline import ingest_file
+
+    embed = hash_embedding()
+    rows = []
+    for scale in scales:
+        with tempfile.TemporaryDirectory(dir=keep) as tmp:
+            tmp = Path(tmp)
+            grow(tmp / "corpus", scale)
+            s = Settings(corpus_dir=tmp / "corpus", index_dir=tmp / "index", data_dir=tmp / "data", embed_cache_dir="")
+            t = time.perf_counter()
+            corpus = load_corpus(s.corpus_dir)
+            parse_s = time.perf_counter() - t
+            units = sum(len(d.units) for d in corpus.documents.values())
+            t = time.perf_counter()
+            meta = build_index(corpus, s, embed)
+            build_s = time.perf_counter() - t
+            new = tmp / "extra.txt"
+            new.write_text(perturb((CORPUS / "hzas-8-2020.txt").read_text(encoding="utf-8"), 9999), encoding="utf-8")
+            result = ingest_file(new, load_vocab(s.vocab_dir), doc_id="extra-9999", title="增量添加测试",
+                                 code="T/HZAS 8—2020", nature="group-standard")
+            t = time.perf_counter()
+            add = KnowledgeBase(s, embed=embed).add(result, new)
+            add_s = time.perf_counter() - t
+            size = du(s.index_dir)
+            worker = subprocess.run([sys.executable, "-c", WORKER, str(ROOT), str(s.corpus_dir), str(s.index_dir)],
+                                    capture_output=True, text=True, timeout=3600)
+            w = json.loads(worker.stdout.strip().splitlines()[-1]) if worker.returncode == 0 else {"error": worker.stderr[-500:]}
+            row = {"scale": scale, "documents": len(corpus.documents), "units": units, "nodes": meta["nodes"],
+                   "parse_s": round(parse_s, 1), "full_build_s": round(build_s, 1), "add_one_s": round(add_s, 1),
+                   "add_embedded": add.get("embedded_now"), "index_mb": round(size / 2**20, 1), **w}
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    return rows
+
+
+def embed_rate(n: int = 300) -> float:
+    """e5 passages per second on this machine (2 threads), on n distinct corpus units."""
+    from assistant.corpus.store import load_corpus
+    from assistant.index.embeddings import make_embedding
+
+    s = Settings(embed_threads=2, embed_cache_dir="")
+    corpus = load_corpus(CORPUS)
+    texts = [f"{u.title or ''} {u.text}" for u in corpus.units() if u.text][:n]
+    embed = make_embedding(s)
+    embed.get_text_embedding_batch(texts[:8])
+    t = time.perf_counter()
+    embed.get_text_embedding_batch(texts)
+    return len(texts) / (time.perf_counter() - t)
+
+
+def speed(out: Path) -> dict:
+    """A ~30-page text PDF (T/GXAS 1220 rendered at 12.5 pt) added to a copy of the corpus
+    whose index is already built: extraction + parse, then the incremental index update with
+    the real e5 model and no embedding cache (every unit of the new document is embedded)."""
+    import pymupdf
+
+    import roundtrip
+    from assistant.corpus.manifest import load_manifest
+    from assistant.corpus.store import load_corpus
+    from assistant.corpus.vocab import load_vocab
+    from assistant.index.embeddings import make_embedding
+    from assistant.index.store import build_index
+    from assistant.ingest.kb import KnowledgeBase
+    from assistant.ingest.pipeline import ingest_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    spec = next(s for s in load_manifest(CORPUS) if s.doc_id == "gxas-1220-2026")
+    text = perturb((CORPUS / spec.file).read_text(encoding="utf-8"), 1)
+    docx = roundtrip.render_docx(spec, text, out / "gxas-30p.docx", size=12.5)
+    pdf = roundtrip.to_pdf(docx, out)
+    pages = pymupdf.open(str(pdf)).page_count
+    corpus_dir = out / "corpus"
+    if corpus_dir.exists():
+        shutil.rmtree(corpus_dir)
+    shutil.copytree(CORPUS, corpus_dir)
+    s = Settings(corpus_dir=corpus_dir, index_dir=out / "index", data_dir=out / "data",
+                 embed_cache_dir=str(ROOT / ".cache"), embed_threads=2)
+    build_index(load_corpus(corpus_dir), s, make_embedding(s))  # the existing corpus (from the cache)
+    s = s.model_copy(update={"embed_cache_dir": None})
+    embed = make_embedding(s)
+    embed.get_query_embedding("预热")
+    t0 = time.perf_counter()
+    result = ingest_file(pdf, load_vocab(s.vocab_dir), doc_id="gxas-30p", title=spec.title + "（30页）",
+                         code="T/GXAS 1220—2026", nature="group-standard")
+    t1 = time.perf_counter()
+    meta = KnowledgeBase(s, embed=embed).add(result, pdf)
+    t2 = time.perf_counter()
+    return {"pages": pages, "units": len(result.units), "extract_parse_s": round(t1 - t0, 2),
+            "index_s": round(t2 - t1, 2), "embedded": meta.get("embedded_now"), "total_s": round(t2 - t0, 2),
+            "load": os.getloadavg()}
+
+
+def ocr(pages: int, engine: str, out: Path) -> dict:
+    """Seconds per page and character accuracy of one engine on the first `pages` body pages
+    of T/GXAS 1220 scanned at 200 dpi (reference: the same pages' text layer)."""
+    import pymupdf
+
+    import roundtrip
+    from assistant.ingest.ocr import make_engine
+    from assistant.ingest.pdf import extract_pdf
+    from assistant.ingest.serialize import serialize
+    from assistant.corpus.manifest import load_manifest
+    from assistant.corpus.parse import compact
+
+    out.mkdir(parents=True, exist_ok=True)
+    spec = next(s for s in load_manifest(CORPUS) if s.doc_id == "gxas-1220-2026")
+    pdf = out / "gxas-1220-2026.pdf"
+    if not pdf.exists():
+        pdf = roundtrip.to_pdf(roundtrip.render_docx(spec, (CORPUS / spec.file).read_text(encoding="utf-8"),
+                                                     out / "gxas-1220-2026.docx"), out)
+    src = pymupdf.open(str(pdf))
+    part = pymupdf.open()
+    part.insert_pdf(src, from_page=4, to_page=4 + pages - 1)
+    part.save(str(out / "part.pdf"))
+    scan = roundtrip.scan(out / "part.pdf", out / "part-scan.pdf")
+    ref = compact(serialize(extract_pdf(out / "part.pdf"), True))
+    eng = make_engine(engine)
+    if eng is None:
+        return {"engine": engine, "error": "not available"}
+    t = time.perf_counter()
+    ex = extract_pdf(scan, eng)
+    secs = time.perf_counter() - t
+    got = compact(serialize(ex, True))
+    dist = roundtrip._edit_distance(ref, got)
+    labels = re.findall(r"\d+\.\d+(?:\.\d+)*|[a-z]\)", serialize(extract_pdf(out / "part.pdf"), True))
+    got_text = serialize(ex, True)
+    return {"engine": engine, "pages": pages, "s_per_page": round(secs / pages, 2),
+            "char_accuracy_pct": round(100 * (1 - dist / len(ref)), 2),
+            "labels_found_pct": round(100 * sum(lab in got_text for lab in labels) / max(len(labels), 1), 1),
+            "mean_confidence": ex.ocr_confidence, "load": os.getloadavg()}
+
+
+def pdfplumber_extract(path: Path):
+    """The same extraction as assistant/ingest/pdf.py with pdfplumber as the library: its words
+    (with font size) as spans, its edges as the rules; everything after that is shared."""
+    import pdfplumber
+
+    from assistant.ingest.layout import Extraction, VLine
+    from assistant.ingest.pdf import build_page, drop_running_lines
+
+    ex = Extraction(format="pdf")
+    with pdfplumber.open(str(path)) as pdf:
+        for i, page in enumerate(pdf.pages):
+            words = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=True, x_tolerance=1.5,
+                                       use_text_flow=False)
+            spans = [VLine(w["text"], w["x0"], w["top"], w["x1"], w["bottom"], size=round(w["size"], 1),
+                           bold="Bold" in w["fontname"]) for w in words if w["text"].strip()]
+            h = [(e["x0"], e["top"], e["x1"], e["top"]) for e in page.edges if e["orientation"] == "h"]
+            v = [(e["x0"], e["top"], e["x0"], e["bottom"]) for e in page.edges if e["orientation"] == "v"]
+            ex.pages.append(build_page(i + 1, float(page.width), float(page.height), spans, h, v))
+    drop_running_lines(ex.pages)
+    return ex
+
+
+def pdflib(out: Path) -> list[dict]:
+    """PyMuPDF against pdfplumber on the five rendered text PDFs: the round-trip scores, the
+    time, and Kangxi-radical code points (⽬ U+2F6C for 目) in the extracted text."""
+    import roundtrip
+    from assistant.corpus.manifest import load_manifest
+    from assistant.corpus.parse import parse_document
+    from assistant.ingest.pdf import extract_pdf
+    from assistant.ingest.serialize import serialize
+
+    made = roundtrip.build_inputs(out, formats=("docx", "pdf"))
+    specs = {s.doc_id: s for s in load_manifest(CORPUS)}
+    rows = []
+    for doc_id, paths in made.items():
+        spec = specs[doc_id]
+        ref = roundtrip.reference_units(spec)
+        for lib, fn in (("pymupdf", lambda p: extract_pdf(p)), ("pdfplumber", pdfplumber_extract)):
+            t = time.perf_counter()
+            ex = fn(paths["pdf"])
+            secs = time.perf_counter() - t
+            text = serialize(ex, spec.is_standard)
+            got = [{"label": u.label, "title": u.title, "text": u.text} for u in parse_document(spec, text).units]
+            cmp = roundtrip.compare(ref, got)
+            kangxi = sum(1 for c in text if 0x2E80 <= ord(c) <= 0x2FDF)
+            rows.append({"doc_id": doc_id, "library": lib, "extract_s": round(secs, 2),
+                         "identical_pct": cmp["identical_pct"], "char_accuracy_pct": cmp["char_accuracy_pct"],
+                         "kangxi_radicals": kangxi})
+            print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["speed", "ocr", "growth", "embed-rate", "pdflib"])
+    ap.add_argument("--scales", default="1,10,100")
+    ap.add_argument("--pages", type=int, default=4)
+    ap.add_argument("--engine", default="rapidocr")
+    ap.add_argument("--out", default=str(ROOT / "test-artifacts" / "bench-ingest"))
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    if args.what == "growth":
+        rows = growth([int(x) for x in args.scales.split(",")])
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    elif args.what == "speed":
+        print(json.dumps(speed(out), ensure_ascii=False))
+    elif args.what == "pdflib":
+        pdflib(out / "pdflib")
+    elif args.what == "ocr":
+        print(json.dumps(ocr(args.pages, args.engine, out), ensure_ascii=False))
+    else:
+        print(json.dumps({"e5_passages_per_s": round(embed_rate(), 1), "load": os.getloadavg()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

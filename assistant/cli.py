@@ -264,7 +264,9 @@ def cmd_fit_evidence(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     index = open_index(settings)
-    judge = EvidenceJudge(index, make_retriever(index, settings), None)
+    # fitted on retrieval alone: curated pairs (admin corrections) would answer some of the
+    # calibration questions by lookup and bias the fit
+    judge = EvidenceJudge(index, make_retriever(index, settings, curated=None), None)
     cal = load_eval_set(Path(args.gold), index.corpus, strict=False).questions
     others = {Path(d).name: load_eval_set(Path(d), index.corpus, strict=False).questions for d in args.report or []}
     out = None if args.dry_run else Path(args.out)

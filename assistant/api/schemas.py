@@ -241,7 +241,8 @@ class AdminTurn(BaseModel):
     coverage: str = ""
     direct: str = ""
     answer: str = Field("", description="纯文本答复")
-    citations: list[str] = Field(default_factory=list, description="答复引用的条款，如 gxas-1220-2026 6.4.4 b)")
+    citations: list[str] = Field(default_factory=list, description="答复的引用，如〔T/GXAS 1220—2026 6.4.4 b)〕")
+    units: list[list[str]] = Field(default_factory=list, description="答复引用的条款：[[doc_id, 条款标号], …]")
     request: dict = Field(default_factory=dict, description="提问时的筛选：role、phase、doc_ids")
     rating: int | None = Field(None, description="最近一次反馈：1 = 👍，-1 = 👎，空 = 无反馈")
     comment: str = ""

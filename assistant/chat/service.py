@@ -66,8 +66,9 @@ class ChatService:
                                               "rating", "comment", "feedback_at")},
                         "coverage": a.get("coverage", ""), "direct": a.get("direct", ""),
                         "answer": a.get("answer", ""), "curated": a.get("curated", "") or "",
-                        "citations": [f"{c['doc_id']} {c.get('label') or c.get('clause')}"
-                                      for c in a.get("citations") or []]})
+                        "citations": [c.get("cite") or f"{c['doc_id']} {c.get('label') or c.get('clause')}"
+                                      for c in a.get("citations") or []],
+                        "units": [[c["doc_id"], c.get("label") or c.get("clause")] for c in a.get("citations") or []]})
         return out
 
     def curate(self, question: str, units, *, note: str = "", session_id: str | None = None,

@@ -224,6 +224,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             chat = ChatService(index, make_retriever(index, settings), settings,
                                store=SessionStore(Path(tmp) / "eval.sqlite3"))
             report["answers"] = run_answer_eval(chat, evalset)
+            # every admin correction is a regression test, reported on its own (not mixed into
+            # the set's figures): the curated pairs as gold rows
+            curated = chat.retriever.curated.eval_set() if chat.retriever.curated is not None else None
+            if curated is not None and curated.questions and not args.no_curated:
+                report["curated"] = run_answer_eval(chat, curated, retrieval=False)
     out_dir = ROOT / "evals" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = _time.strftime("%Y%m%d-%H%M%S")
@@ -250,6 +255,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(format_table(report))
         if "answers" in report:
             print(format_answer_table(report["answers"]))
+        if "curated" in report:
+            c = report["curated"]
+            print(f"纠正集（corpus/curated，{c['answerable']} 条问题 → 条款，单独报告）：answer_hit {c['answer_hit']}，"
+                  f"answered_rate {c['answered_rate']}" + (f"；未命中：{'、'.join(c['missed'])}" if c.get("missed") else ""))
         print(f"结果已写入 {out}")
         for f in failures:
             print(f"回退：{f}", file=sys.stderr)
@@ -604,6 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", help="评测集目录（默认 evals/gold）：项目金标准格式，或外部样本格式"
                     "（questions.jsonl / unanswerable.jsonl / dialogues.jsonl，如 evals/blind）")
     ev.add_argument("--lenient", action="store_true", help="金标准条款不存在时只警告（计为未命中），不报错")
+    ev.add_argument("--no-curated", action="store_true", help="不单独评测纠正集（corpus/curated）")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
 

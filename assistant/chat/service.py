@@ -40,6 +40,7 @@ class ChatService:
         self.retriever = retriever
         self.composer = AnswerComposer(index, retriever, settings)
         self.store = store or SessionStore(settings.sessions_db)
+        self.curated  # noqa: B018 - the curated pairs apply to every retriever the service is given
         self.phraser = None
         if settings.llm_enabled:
             from assistant.answer.llm import LLMPhraser

@@ -293,7 +293,8 @@ class HybridClauseRetriever(BaseRetriever):
     def scored(self, question: str, filters: SearchFilters | None = None,
                query_vector: np.ndarray | None = None,
                prefer_docs: list[str] | None = None, hint_roles: list[str] | None = None,
-               hint_phases: list[str] | None = None) -> tuple[list[tuple[int, float]], QueryAnalysis]:
+               hint_phases: list[str] | None = None,
+               lift_similar: bool = True) -> tuple[list[tuple[int, float]], QueryAnalysis]:
         """All candidate nodes with fused (and boosted) scores, best first. query_vector:
         the vector of dense_text(question), when the caller embedded it already. hint_roles,
         hint_phases: set by the user as filters; they lift units of that role or phase a
@@ -363,7 +364,7 @@ class HybridClauseRetriever(BaseRetriever):
                 fused[pos] *= factor
         if self.curated is not None:
             qa.curated = self.curated_matches(question, qa, query_vector)
-            self._lift(fused, qa.curated, mask)
+            self._lift(fused, [m for m in qa.curated if m.exact or lift_similar], mask)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         return ranked, qa
 
@@ -394,7 +395,10 @@ class HybridClauseRetriever(BaseRetriever):
 
     def _lift(self, fused: dict[int, float], matches: list, mask: np.ndarray | None) -> None:
         """The same question: the pair's units first, in the pair's order. A similar one:
-        its units gain curated_boost × top score × how far the similarity is above the bar."""
+        its units gain curated_boost × top score × how far the similarity is above the bar,
+        up to just below the top score: a similar question surfaces the curated units next
+        to its own best match, it never pushes that match down (the dense model calls many
+        different questions about one topic "similar", see evals/README.md)."""
         if not matches:
             return
         top = max(fused.values(), default=0.0) or 1.0
@@ -407,7 +411,9 @@ class HybridClauseRetriever(BaseRetriever):
             else:
                 w = (m.similarity - self.curated_similar) / ((1.0 - self.curated_similar) or 1.0)
                 for pos in positions:
-                    fused[pos] = fused.get(pos, 0.0) + self.curated_boost * w * top
+                    current = fused.get(pos, 0.0)
+                    if current < top:
+                        fused[pos] = min(top * 0.999, current + self.curated_boost * w * top)
 
     # -- results ----------------------------------------------------------------
     def search(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None,
@@ -416,13 +422,15 @@ class HybridClauseRetriever(BaseRetriever):
 
     def retrieve_all(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None,
                      query_vector: np.ndarray | None = None, prefer_docs: list[str] | None = None,
-                     hint_roles: list[str] | None = None, hint_phases: list[str] | None = None) -> "Retrieval":
+                     hint_roles: list[str] | None = None, hint_phases: list[str] | None = None,
+                     lift_similar: bool = True) -> "Retrieval":
         """Hits (a clause with the items of it that matched), and what the answer stage also
         needs: the analysed question and every candidate node's fused score."""
         if not question or not question.strip():
             raise InvalidQueryError("问题不能为空。")
         top_k = top_k or self.top_k
-        ranked, qa = self.scored(question, filters, query_vector, prefer_docs, hint_roles, hint_phases)
+        ranked, qa = self.scored(question, filters, query_vector, prefer_docs, hint_roles, hint_phases,
+                                 lift_similar)
         return Retrieval(qa=qa, ranked=ranked, hits=self._group(ranked, top_k))
 
     def _group(self, ranked: list[tuple[int, float]], top_k: int) -> list[Hit]:

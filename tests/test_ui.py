@@ -158,6 +158,9 @@ def test_an_answer_the_session_store_could_not_keep_says_so(ui_env):
     assert len(at.feedback) == 1  # a stored answer can be rated
     at = _app()
     at.run()
+    import gc
+
+    gc.collect()  # SQLite connections of finished script threads: closed before the files turn immutable
     with read_only(data):
         at.chat_input[0].set_value("怎么打假").run()
     assert not at.exception
@@ -190,7 +193,7 @@ def test_clause_browser_tree_search_and_matrix(ui_env):
     at.segmented_control(key="browse_view").set_value("search").run()
     at.text_input(key="browse_q").set_value("授权").run()
     hits = [b for b in at.button if b.key and b.key.startswith("browse_h-")]
-    assert hits and all(":orange-background[授权]" in b.label for b in hits)
+    assert hits and all(":orange-background[**授权**]" in b.label for b in hits)
     assert any(c.value.startswith(f"找到 {len(hits)} 个单元") for c in at.caption) or len(hits) == 60
     first = hits[0].key.split("-", 1)[1]
     assert shown().endswith(" " + first.split("-", 3)[-1] + "〕") or "授权" in " ".join(m.value for m in at.markdown)

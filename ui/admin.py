@@ -72,9 +72,9 @@ def save() -> None:
         pair = b.curate(KEY, st.session_state.get("admin_question", ""), list(st.session_state.admin_units),
                         note=st.session_state.get("admin_note", ""), session_id=t.get("session_id"),
                         turn=t.get("turn"))
-        st.session_state.admin_saved = ("ok", f"已保存纠正 {pair['id']}（corpus/curated/{pair['file']}）："
-                                              f"「{pair['question']}」→ " + "、".join(pair["cites"])
-                                              + "。再问这个问题，将以这些条款作答。")
+        st.session_state.admin_saved = ("ok", f"已保存纠正：「{pair['question']}」→ " + "、".join(pair["cites"])
+                                              + "。再问这个问题，将以这些条款作答。纠正保存在语料目录的纠正文件中，"
+                                              "请随版本一并提交。")
         st.session_state.admin_units = []
     except AssistantError as exc:
         st.session_state.admin_saved = ("error", exc.message)
@@ -83,7 +83,7 @@ def save() -> None:
 def remove(pair_id: str) -> None:
     try:
         b.remove_curated(KEY, pair_id)
-        st.session_state.admin_saved = ("ok", f"已删除纠正 {pair_id}。")
+        st.session_state.admin_saved = ("ok", "已删除该纠正。")
     except AssistantError as exc:
         st.session_state.admin_saved = ("error", exc.message)
 
@@ -99,7 +99,7 @@ def turn_card(t: dict, i: int) -> None:
         rating = {1: "👍", -1: "👎"}.get(t["rating"], "未评价")
         st.markdown(f"**{md_escape(t['question'])}**")
         st.caption(f"{t['created_at'].replace('T', ' ')[:19]}　·　{COVERAGE_ZH.get(t['coverage'], t['coverage'])}"
-                   f"　·　{rating}" + (f"　·　会话 {t['session_id'][:8]} 第 {t['turn']} 轮"))
+                   f"　·　{rating}　·　该会话第 {t['turn']} 轮")
         if t.get("comment"):
             st.markdown("用户意见：" + md_escape(t["comment"]))
         if t.get("direct"):
@@ -133,7 +133,7 @@ else:
         st.text_input("问题", key="admin_question", placeholder="例如：典型经验字数要求")
         st.text_input("说明（可选）", key="admin_note", placeholder="例如：原答复引用了无关条款")
         if t:
-            st.caption("来自对话：" + f"会话 {t['session_id'][:8]} 第 {t['turn']} 轮；原答复引用："
+            st.caption(f"来自对话（{t['created_at'].replace('T', ' ')[:19]}，该会话第 {t['turn']} 轮）；原答复引用："
                        + ("；".join(t.get("citations") or []) or "无"))
         units = st.session_state.admin_units
         if units:
@@ -154,12 +154,13 @@ else:
         st.error(exc.message)
         data = {"pairs": [], "problems": []}
     for p in data.get("problems", []):
-        st.warning(f"未能加载：{p['file']} 第 {p['line']} 行：{p['reason']}")
+        st.warning(f"有一条纠正未能加载（{p['file']} 第 {p['line']} 行）：{p['reason']}")
     if not data["pairs"]:
         st.caption("暂无纠正。")
     for p in data["pairs"]:
         with st.container(border=True):
             st.markdown(f"**{md_escape(p['question'])}** → " + "、".join(p["cites"]))
-            st.caption(f"{p['id']}　·　{p['file']}　·　{p['created_at'].replace('T', ' ')[:19]}"
+            origin = "管理页保存" if p["file"] == "admin.jsonl" else "随版本提供"
+            st.caption(f"{origin}　·　{p['created_at'].replace('T', ' ')[:19]}"
                        + (f"　·　{md_escape(p['note'])}" if p.get("note") else ""))
             st.button("删除", key=f"rm-{p['id']}", on_click=remove, args=(p["id"],), type="tertiary")

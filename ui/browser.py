@@ -171,10 +171,10 @@ class ClauseBrowser:
         if at < 0:
             snippet = unit_name(u, 40)
         else:
-            start = max(0, at - 18)
-            snippet = ("…" if start else "") + text[start:at + len(q) + 24].replace("\n", " ")
+            start = max(0, at - 6)  # the match near the start, so it survives the line's end
+            snippet = ("…" if start else "") + text[start:at + len(q) + 20].replace("\n", " ")
         parts = md_text(snippet).split(md_text(q))
-        marked = f":orange-background[{md_text(q)}]".join(parts)
+        marked = f":orange-background[**{md_text(q)}**]".join(parts)
         where = md_text(doc_short(d)) + " " if with_doc else ""
         return f"{where}**{md_text(u['clause'])}**  {marked}"
 

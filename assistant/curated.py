@@ -52,13 +52,6 @@ def question_key(text: str) -> str:
     return _PUNCT.sub("", normalize(text)).lower()
 
 
-def bigram_similarity(a: str, b: str) -> float:
-    """Dice coefficient of the character bigrams of two question keys."""
-    ga = {a[i:i + 2] for i in range(len(a) - 1)} or {a}
-    gb = {b[i:i + 2] for i in range(len(b) - 1)} or {b}
-    return 2 * len(ga & gb) / (len(ga) + len(gb))
-
-
 @dataclass
 class CuratedPair:
     id: str

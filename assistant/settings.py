@@ -92,10 +92,9 @@ class Settings(BaseSettings):
     # --- curated pairs (the admin loop) ---
     curated_dir: Path | None = Field(None, description="Curated question → units pairs (*.jsonl, in git); "
                                      "unset = corpus_dir/curated")
-    curated_exact: float = Field(0.97, ge=0.0, le=1.0, description="A question this close to a curated one "
-                                 "(character-bigram similarity after normalisation) is answered with its units")
     curated_similar: float = Field(0.93, ge=0.0, le=1.0, description="A question whose dense similarity to a "
-                                   "curated one reaches this gets the curated units boosted in retrieval")
+                                   "curated one reaches this gets the curated units lifted in search results (the "
+                                   "same question after normalisation is answered with them; see evals/README.md)")
     curated_boost: float = Field(0.5, ge=0.0, le=5.0, description="How much a similar curated pair lifts its units "
                                  "(share of the top fused score added, scaled by similarity)")
 

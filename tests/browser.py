@@ -85,11 +85,12 @@ def make_browser(size: str, profile: str):
     return browser
 
 
-def start_ui(env: dict, port: int | None = None) -> tuple[subprocess.Popen, str]:
+def start_ui(env: dict, port: int | None = None, warm: bool = True) -> tuple[subprocess.Popen, str]:
     """`brand-assistant ui` (the index warms while the server starts) as a process group."""
     port = port or free_port()
     exe = Path(sys.executable).parent / "brand-assistant"
-    proc = subprocess.Popen([str(exe), "ui", "--port", str(port)], env={**os.environ, **env}, cwd=str(ROOT),
+    args = [str(exe), "ui", "--port", str(port)] + ([] if warm else ["--no-warm"])
+    proc = subprocess.Popen(args, env={**os.environ, **env}, cwd=str(ROOT),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     if not wait_for_http(f"{url}/_stcore/health", 90, interval=0.5):

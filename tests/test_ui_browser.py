@@ -181,6 +181,25 @@ def test_thumbs_down_on_a_no_basis_answer_is_recorded_next_to_the_buttons(ui, si
     assert (-1, question) in rows
 
 
+def test_a_cold_start_says_so_in_chinese(real_settings, tmp_path):
+    """Without the start-up warm-up (streamlit run ui/app.py), the first visitor waits for the
+    index: a Chinese loading line, no running man, no Stop."""
+    chromium_paths()
+    env = {"BA_CORPUS_DIR": str(real_settings.corpus_dir), "BA_INDEX_DIR": str(real_settings.index_dir),
+           "BA_DATA_DIR": str(tmp_path / "data"), "BA_CURATED_DIR": str(tmp_path / "curated")}
+    proc, url = start_ui(env, warm=False)
+    b = make_browser("desktop", "cold")
+    try:
+        b.get(url + "/")
+        wait_text(b, "正在加载索引", 60)
+        assert english(b, set()) == []  # nothing Latin at all on the page while it loads
+        shot(b, "ui-cold-load-desktop")
+        wait_text(b, "区域品牌培育问答助手", 180)
+    finally:
+        b.quit()
+        stop(proc)
+
+
 PAGES = [("chat", "/", "区域品牌培育问答助手"), ("browse", "/browse", "条款浏览"), ("report", "/report", "试点文稿起草"),
          ("admin", "/admin", "管理员密钥")]
 

@@ -200,7 +200,7 @@ def test_a_cold_start_says_so_in_chinese(real_settings, tmp_path):
         stop(proc)
 
 
-PAGES = [("chat", "/", "区域品牌培育问答助手"), ("browse", "/browse", "条款浏览"), ("report", "/report", "试点文稿起草"),
+PAGES = [("chat", "/", "区域品牌培育问答助手"), ("browse", "/browse", "条款浏览"), ("report", "/report", "生成草稿"),
          ("admin", "/admin", "管理员密钥")]
 
 

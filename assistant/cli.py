@@ -224,6 +224,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             chat = ChatService(index, make_retriever(index, settings), settings,
                                store=SessionStore(Path(tmp) / "eval.sqlite3"))
             report["answers"] = run_answer_eval(chat, evalset)
+            # every admin correction is a regression test, reported on its own (not mixed into
+            # the set's figures): the curated pairs as gold rows
+            curated = chat.retriever.curated.eval_set() if chat.retriever.curated is not None else None
+            if curated is not None and curated.questions and not args.no_curated:
+                report["curated"] = run_answer_eval(chat, curated, retrieval=False)
     out_dir = ROOT / "evals" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = _time.strftime("%Y%m%d-%H%M%S")
@@ -250,6 +255,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(format_table(report))
         if "answers" in report:
             print(format_answer_table(report["answers"]))
+        if "curated" in report:
+            c = report["curated"]
+            print(f"纠正集（{settings.curated_path}，{c['answerable']} 条问题 → 条款，单独报告）：answer_hit {c['answer_hit']}，"
+                  f"answered_rate {c['answered_rate']}" + (f"；未命中：{'、'.join(c['missed'])}" if c.get("missed") else ""))
         print(f"结果已写入 {out}")
         for f in failures:
             print(f"回退：{f}", file=sys.stderr)
@@ -264,7 +273,9 @@ def cmd_fit_evidence(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     index = open_index(settings)
-    judge = EvidenceJudge(index, make_retriever(index, settings), None)
+    # fitted on retrieval alone: curated pairs (admin corrections) would answer some of the
+    # calibration questions by lookup and bias the fit
+    judge = EvidenceJudge(index, make_retriever(index, settings, curated=None), None)
     cal = load_eval_set(Path(args.gold), index.corpus, strict=False).questions
     others = {Path(d).name: load_eval_set(Path(d), index.corpus, strict=False).questions for d in args.report or []}
     out = None if args.dry_run else Path(args.out)
@@ -508,6 +519,60 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    """The Streamlit chat UI, with the index loading while the server starts (so the first
+    visitor does not wait for it), from the repository root (.streamlit/config.toml)."""
+    import os
+
+    from streamlit.web import cli as stcli
+
+    from assistant.settings import ROOT
+    from assistant.ui_backend import warm
+
+    settings = get_settings()
+    if not args.no_warm:
+        warm(settings)
+    os.chdir(ROOT)
+    sys.argv = ["streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.address", args.host,
+                "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                "--client.toolbarMode", "minimal"]
+    return stcli.main()
+
+
+def cmd_curated(args: argparse.Namespace) -> int:
+    from assistant.service import open_corpus, open_curated
+
+    settings = get_settings()
+    corpus = open_corpus(settings)
+    store = open_curated(settings, corpus)
+    if args.action == "export":
+        out = store.export(Path(args.out))
+        print(f"已导出 {len(store.pairs)} 条纠正为金标准行：{out}（评测：brand-assistant eval --gold {out.parent}）")
+    elif args.action == "add":
+        units = []
+        for u in args.unit or []:
+            doc_id, _, label = u.partition(":")
+            units.append((doc_id.strip(), label.strip()))
+        pair = store.add(args.question or "", units, note=args.note or "", author="cli")
+        print(f"已保存纠正 {pair.id}：{pair.question} → " + "、".join(corpus.doc(d).spec.cite(lab) for d, lab in pair.units))
+    elif args.action == "remove":
+        if not store.remove(args.id or ""):
+            print(f"没有编号为 {args.id} 的纠正。", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"已删除纠正 {args.id}。")
+    else:
+        if args.json:
+            _print_json({"pairs": [p.to_dict() for p in store.pairs], "problems": store.problems})
+        else:
+            for p in store.pairs:
+                print(f"{p.id}  {p.question} → " + "、".join(corpus.doc(d).spec.cite(lab) for d, lab in p.units)
+                      + f"  （{p.file}）")
+            print(f"共 {len(store.pairs)} 条纠正（{store.path}）。")
+        for pr in store.problems:
+            print(f"未能加载：{pr['file']} 第 {pr['line']} 行：{pr['reason']}", file=sys.stderr)
+    return 1 if store.problems else 0
+
+
 def cmd_chroma_serve(args: argparse.Namespace) -> int:
     from assistant.chroma_proxy import check_bind_address, serve
 
@@ -614,6 +679,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2)
     serve.set_defaults(func=cmd_serve)
 
+    ui = sub.add_parser("ui", help="启动问答界面（Streamlit；启动时即加载索引）")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=8501)
+    ui.add_argument("--no-warm", action="store_true", help="不在启动时加载索引")
+    ui.set_defaults(func=cmd_ui)
+
+    cu = sub.add_parser("curated", help="管理员纠正（问题 → 条款，corpus/curated/*.jsonl）：列出、添加、删除、导出为金标准")
+    cu.add_argument("action", choices=["list", "add", "remove", "export"])
+    cu.add_argument("--question", help="add：问题")
+    cu.add_argument("--unit", action="append", help="add：条款，写成 文件编号:条款标号，可重复（如 gxas-1220-2026:6.4.4 b)）")
+    cu.add_argument("--note", help="add：说明")
+    cu.add_argument("--id", help="remove：纠正编号")
+    cu.add_argument("--out", default="evals/curated", help="export：输出目录（写入 questions.jsonl）")
+    cu.add_argument("--json", action="store_true")
+    cu.set_defaults(func=cmd_curated)
+
     cs = sub.add_parser("chroma-serve", help="启动需令牌的 Chroma 服务器（chroma run 只监听回环，前置鉴权代理）")
     cs.add_argument("--path", required=True, help="向量数据目录")
     cs.add_argument("--host", default="127.0.0.1", help="监听地址：回环或内网接口（默认 127.0.0.1）")
@@ -628,6 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", help="评测集目录（默认 evals/gold）：项目金标准格式，或外部样本格式"
                     "（questions.jsonl / unanswerable.jsonl / dialogues.jsonl，如 evals/blind）")
     ev.add_argument("--lenient", action="store_true", help="金标准条款不存在时只警告（计为未命中），不报错")
+    ev.add_argument("--no-curated", action="store_true", help="不单独评测纠正集（corpus/curated）")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
 

@@ -87,6 +87,26 @@ class UnknownTurnError(AssistantError):
     """A turn number that the session does not have."""
 
 
+class ForbiddenError(AssistantError):
+    """A valid key without the scope a route needs (a widget key asking for feedback or
+    the admin routes), or a widget key used from a site not on its allow-list (HTTP 403)."""
+
+    code = "forbidden"
+
+    def __init__(self, message: str, *, code: str = "forbidden", hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+
+
+class CuratedPairError(AssistantError):
+    """A curated question → units pair that cannot be stored: an empty question, no
+    units, or a unit that is not in the corpus (names it, with near matches)."""
+
+    def __init__(self, message: str, *, near: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.near = near or []
+
+
 class DependencyUnavailableError(AssistantError):
     """Something the service needs is down (the Chroma server, the session store):
     the request may succeed later (HTTP 503 with Retry-After)."""

@@ -31,10 +31,21 @@ def rebuild_index(settings: Settings, progress=None, force: bool = False) -> dic
         return build_index(corpus, settings, make_embedding(settings), progress=progress, force=force)
 
 
+def open_curated(settings: Settings, corpus: Corpus):
+    """The curated question → units pairs (corpus/curated), checked against this corpus."""
+    from assistant.curated import CuratedStore
+
+    return CuratedStore(settings.curated_path, corpus)
+
+
 def make_retriever(index: ClauseIndex, settings: Settings, **overrides) -> HybridClauseRetriever:
+    """The product's retriever: settings' fusion, and the curated pairs (curated=None: without)."""
     kw = {"fusion": settings.fusion, "alpha": settings.fusion_alpha, "char_weight": settings.fusion_char,
           "top_k": settings.top_k,
-          "query_cache_size": settings.query_cache_size}
+          "query_cache_size": settings.query_cache_size,
+          "curated_similar": settings.curated_similar, "curated_boost": settings.curated_boost}
+    if "curated" not in overrides:
+        kw["curated"] = open_curated(settings, index.corpus)
     kw.update(overrides)
     return HybridClauseRetriever(index, **kw)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,9 +65,10 @@ class Settings(BaseSettings):
 
     # --- API ---
     api_keys: str = Field("", description="Comma-separated API keys (header X-API-Key); empty = none")
-    admin_keys: str = Field("", description="Comma-separated admin API keys: the only keys that may add, replace or "
-                            "remove documents (POST/DELETE /v1/documents); they can also do everything an ordinary "
-                            "key can. Empty = nobody can change the corpus over the API (open mode included)")
+    admin_keys: str = Field("", description="Comma-separated admin keys (X-API-Key): every scope, plus the admin "
+                            "routes (add, replace or remove documents; conversations, feedback, curated pairs) and "
+                            "the UI's 管理 and 文件管理 pages. Empty = no admin: nobody can change the corpus over "
+                            "the API (open mode included)")
     max_upload_mb: float = Field(50.0, gt=0, description="Largest document `documents add` and POST /v1/documents "
                                  "accept, in MiB (larger: a Chinese message naming the file, HTTP 413)")
     ocr_engine: Literal["rapidocr", "tesseract", "off"] = Field(
@@ -90,6 +91,20 @@ class Settings(BaseSettings):
     access_log_file: Path | None = Field(None, description="Also append the access log (JSON lines) to this file")
     body_timeout: float = Field(10.0, gt=0, description="Seconds a client may take to send its request body (then 408)")
     api_url: str | None = Field(None, description="UI only: talk to this remote API instead of in-process")
+    widget_keys: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict, description="Keys for the embeddable widget (/widget, /widget.js), as JSON "
+        "{key: [allowed origins]}, e.g. {\"wk-portal\": [\"https://www.example.gov.cn\"]}. A widget key may only "
+        "ask and search (read the documents); only the listed sites may frame /widget or call the API with it")
+    widget_title: str = Field("区域品牌培育问答", description="The widget's heading")
+
+    # --- curated pairs (the admin loop) ---
+    curated_dir: Path | None = Field(None, description="Curated question → units pairs (*.jsonl, in git); "
+                                     "unset = corpus_dir/curated")
+    curated_similar: float = Field(0.93, ge=0.0, le=1.0, description="A question whose dense similarity to a "
+                                   "curated one reaches this gets the curated units lifted in search results (the "
+                                   "same question after normalisation is answered with them; see evals/README.md)")
+    curated_boost: float = Field(0.5, ge=0.0, le=5.0, description="How much a similar curated pair lifts its units "
+                                 "(share of the top fused score added, scaled by similarity)")
 
     top_k: int = Field(10, ge=1, le=100)
     max_query_chars: int = Field(2000, ge=10)
@@ -113,6 +128,46 @@ class Settings(BaseSettings):
     @property
     def admin_key_list(self) -> list[str]:
         return [k.strip() for k in self.admin_keys.split(",") if k.strip()]
+
+    @property
+    def curated_path(self) -> Path:
+        return Path(self.curated_dir) if self.curated_dir else Path(self.corpus_dir) / "curated"
+
+    @field_validator("widget_keys", mode="before")
+    @classmethod
+    def _widget_keys_parse(cls, v):
+        import json
+
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return {}
+        if isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except json.JSONDecodeError:
+                raise ValueError("widget_keys 应为 JSON，如 {\"wk-portal\": [\"https://www.example.gov.cn\"]}") from None
+        return v
+
+    @field_validator("widget_keys")
+    @classmethod
+    def _widget_origins_valid(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        import re
+
+        out = {}
+        for key, origins in v.items():
+            if not key.strip():
+                raise ValueError("widget_keys：密钥不能为空")
+            clean = []
+            for o in origins:
+                o = o.strip().rstrip("/")
+                if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", o):
+                    raise ValueError(f"widget_keys：{o!r} 不是网站来源（应为 https://主机[:端口]，不带路径）")
+                clean.append(o.lower())
+            out[key.strip()] = clean
+        return out
+
+    @property
+    def widget_origin_list(self) -> list[str]:
+        return sorted({o for origins in self.widget_keys.values() for o in origins})
 
     @property
     def trusted_proxy_networks(self) -> list:

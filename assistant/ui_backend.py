@@ -6,13 +6,14 @@ retrieval or answer logic of its own.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from assistant.api import convert
-from assistant.errors import AssistantError, InvalidQueryError
+from assistant.errors import AssistantError, ForbiddenError, InvalidQueryError
 from assistant.settings import Settings
 
 
@@ -74,6 +75,44 @@ class LocalBackend:
         meta = KnowledgeBase(self.settings).remove(doc_id)
         self.reload()
         return {"doc_id": doc_id, "removed": True, "index": meta}
+
+    # -- admin (the same checks as the API's admin routes) ----------------------------
+    @property
+    def admin_configured(self) -> bool:
+        return bool(self.settings.admin_key_list)
+
+    def _admin(self, key: str | None) -> str:
+        from assistant.api.deps import key_id, match_key
+
+        found = match_key(key, self.settings.admin_key_list)
+        if found is None:
+            raise ForbiddenError("管理员密钥不正确。" if self.settings.admin_key_list else
+                                 "未配置管理员密钥（BA_ADMIN_KEYS），管理功能不可用。")
+        return key_id(found)
+
+    def check_admin(self, key: str | None) -> None:
+        self._admin(key)
+
+    def admin_turns(self, key: str | None, feedback: str = "all", limit: int = 100) -> list[dict]:
+        self._admin(key)
+        return self.chat.admin_turns(feedback, limit)
+
+    def admin_curated(self, key: str | None) -> dict:
+        self._admin(key)
+        store = self.chat.curated
+        store.reload_if_changed()
+        return {"pairs": [self.chat.pair_dict(p) for p in reversed(store.pairs)], "problems": store.problems,
+                "directory": str(store.path)}
+
+    def curate(self, key: str | None, question: str, units: list, note: str = "", session_id: str | None = None,
+               turn: int | None = None) -> dict:
+        author = self._admin(key)
+        return self.chat.pair_dict(self.chat.curate(question, units, note=note, session_id=session_id, turn=turn,
+                                                    author=author))
+
+    def remove_curated(self, key: str | None, pair_id: str) -> bool:
+        self._admin(key)
+        return self.chat.curated.remove(pair_id)
 
     def ask(self, question: str, *, role=None, phase=None, doc_ids=None, session_id=None) -> dict:
         r = self.chat.ask_turn(question, role=role, phase=phase, doc_ids=doc_ids or None, session_id=session_id)
@@ -163,6 +202,8 @@ class RemoteBackend:
             raise BackendError(f"无法连接问答服务（{exc.__class__.__name__}），请稍后重试。") from exc
         if r.status_code == 422:
             raise InvalidQueryError(r.json().get("detail", "请求内容不合法。"))  # includes form errors
+        if r.status_code == 403:
+            raise ForbiddenError(r.json().get("detail", "无权访问。"))
         if r.status_code >= 400:
             try:
                 detail = r.json().get("detail")
@@ -219,9 +260,78 @@ class RemoteBackend:
     def report_checklist_docx(self, kind: str, form: dict) -> bytes:
         return self._report_file("/v1/reports/checklist.docx", kind, form)
 
+    # -- admin: the admin key the user typed is sent with these calls only --------------
+    admin_configured = True  # the API says otherwise (403) when it has no admin keys
+
+    def _admin_call(self, key: str | None, method: str, path: str, **kw) -> Any:
+        if not key:
+            raise ForbiddenError("请输入管理员密钥。")
+        return self._call(method, path, headers={"X-API-Key": key}, **kw)
+
+    def check_admin(self, key: str | None) -> None:
+        self._admin_call(key, "GET", "/v1/admin/turns", params={"limit": 1})
+
+    def admin_turns(self, key: str | None, feedback: str = "all", limit: int = 100) -> list[dict]:
+        return self._admin_call(key, "GET", "/v1/admin/turns", params={"feedback": feedback, "limit": limit})
+
+    def admin_curated(self, key: str | None) -> dict:
+        return self._admin_call(key, "GET", "/v1/admin/curated")
+
+    def curate(self, key: str | None, question: str, units: list, note: str = "", session_id: str | None = None,
+               turn: int | None = None) -> dict:
+        body = {"question": question, "units": [{"doc_id": d, "clause": lab} for d, lab in units], "note": note,
+                "session_id": session_id, "turn": turn}
+        return self._admin_call(key, "POST", "/v1/admin/curated", json={k: v for k, v in body.items() if v})
+
+    def remove_curated(self, key: str | None, pair_id: str) -> bool:
+        self._admin_call(key, "DELETE", f"/v1/admin/curated/{pair_id}")
+        return True
+
 
 def make_backend(settings: Settings):
     if settings.api_url:
         key = settings.api_key_list[0] if settings.api_key_list else None
         return RemoteBackend(settings.api_url, key)
     return LocalBackend(settings)
+
+
+# --- one backend per UI process, loadable before the first visitor ---------------------------
+_SHARED: dict[tuple, Any] = {}
+_LOCK = threading.Lock()
+
+
+def _fingerprint(settings: Settings) -> tuple:
+    return (str(settings.corpus_dir), str(settings.index_dir), str(settings.data_dir), settings.api_url,
+            str(settings.curated_path), settings.embed_backend, settings.admin_keys)
+
+
+def shared_backend(settings: Settings):
+    """The process's backend for these settings, loaded once (the index takes seconds)."""
+    fp = _fingerprint(settings)
+    b = _SHARED.get(fp)
+    if b is not None:
+        return b
+    with _LOCK:
+        if fp not in _SHARED:
+            _SHARED[fp] = make_backend(settings)
+        return _SHARED[fp]
+
+
+def backend_loaded(settings: Settings) -> bool:
+    return _fingerprint(settings) in _SHARED
+
+
+def warm(settings: Settings) -> threading.Thread:
+    """Load the backend in a background thread (`brand-assistant ui` does this at start-up,
+    so the first visitor does not wait for the index)."""
+    def run() -> None:
+        try:
+            shared_backend(settings)
+        except Exception:  # noqa: BLE001 - the page reports it when a visitor asks
+            import logging
+
+            logging.getLogger("assistant.ui").exception("warming the UI backend failed")
+
+    t = threading.Thread(target=run, name="ui-warm", daemon=True)
+    t.start()
+    return t

@@ -19,5 +19,4 @@ echo
 echo "问答界面（Streamlit）：http://127.0.0.1:$UI_PORT"
 echo "HTTP API 文档：        http://127.0.0.1:$API_PORT/docs"
 echo
-.venv/bin/streamlit run ui/app.py --server.headless true --server.address 127.0.0.1 \
-  --server.port "$UI_PORT" --browser.gatherUsageStats false
+.venv/bin/brand-assistant ui --host 127.0.0.1 --port "$UI_PORT"

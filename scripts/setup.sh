@@ -32,7 +32,8 @@ fi
 # Report drafts (assistant/reports): LibreOffice and poppler render the DOCX to PDF/PNG in a test,
 # and free CJK fonts stand in for the fonts a draft names (仿宋/小标宋 -> Noto Serif CJK,
 # 黑体 -> Noto Sans CJK, 楷体 -> LXGW WenKai; Times New Roman -> Liberation Serif).
-report_pkgs="libreoffice-writer-nogui poppler-utils fonts-noto-cjk fonts-lxgw-wenkai fonts-liberation fonts-dejavu-core"
+# The UI's icons (💬 📖 📝 🛠 👍 👎) need a colour emoji font, or browsers draw empty boxes.
+report_pkgs="libreoffice-writer-nogui poppler-utils fonts-noto-cjk fonts-lxgw-wenkai fonts-liberation fonts-dejavu-core fonts-noto-color-emoji"
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=$(for p in $report_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || printf '%s ' "$p"
@@ -43,9 +44,9 @@ if command -v dpkg-query >/dev/null 2>&1; then
       (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1 ||
        (apt-get update -q >/dev/null 2>&1 &&
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1)) ||
-        echo "setup: could not install $missing; the report rendering test will be skipped" >&2
+        echo "setup: could not install $missing; the report rendering test will be skipped (and emoji may show as boxes)" >&2
     else
-      echo "setup: missing $missing (needs apt as root); the report rendering test will be skipped" >&2
+      echo "setup: missing $missing (needs apt as root); the report rendering test will be skipped (and emoji may show as boxes)" >&2
     fi
   fi
 fi

@@ -37,6 +37,7 @@ with st.form("report_form"):
                 col = cols[i % 2]
                 if item["options"]:
                     v = col.selectbox(item["name"], [None] + item["options"], key=f"r_s_{item['name']}",
+                                      placeholder="（未填写）",
                                       format_func=lambda x: x or "（未填写）")
                     if v:
                         status[item["name"]] = v

@@ -44,19 +44,41 @@ class AnswerComposer:
 
     # -- entry points --------------------------------------------------------------------
     def answer(self, question: str, filters: SearchFilters | None = None, top_k: int = 10,
-               prefer_docs: list[str] | None = None) -> Answer:
-        r = self.retriever.retrieve_all(question, filters, top_k=top_k, prefer_docs=prefer_docs)
+               prefer_docs: list[str] | None = None, hint_roles: list[str] | None = None,
+               hint_phases: list[str] | None = None) -> Answer:
+        # curated pairs (assistant/curated.py): the very question is answered with its pair's
+        # units (compose → pinned); a merely similar question's pair lifts its units in search
+        # results only, never in an answer: the dense model calls many different questions
+        # about one topic "similar", and lifting in answers changed correct answers without
+        # fixing paraphrases (measured, evals/README.md "Curated pairs")
+        r = self.retriever.retrieve_all(question, filters, top_k=top_k, prefer_docs=prefer_docs,
+                                        hint_roles=hint_roles, hint_phases=hint_phases, lift_similar=False)
         return self.compose(question, r, filters)
+
+    def pinned(self, r: Retrieval, filters: SearchFilters | None):
+        """(the curated pair this very question matches, its units within the filters)."""
+        exact = next((m for m in r.qa.curated if m.exact), None)
+        if exact is None:
+            return None, []
+        allowed = set(filters.doc_ids) if filters and filters.doc_ids else None
+        units = [self.corpus.clause(d, lab) for d, lab in exact.pair.units if allowed is None or d in allowed]
+        return exact.pair, units
 
     def compose(self, question: str, r: Retrieval, filters: SearchFilters | None = None) -> Answer:
         ev = self.judge.decide(r)
         qa = r.qa
+        pair, pinned = self.pinned(r, filters)
+        if pinned:
+            # an admin said which units answer this question: answered, with those units
+            ev.coverage, ev.missing, ev.candidate = "answered", [], None
         if ev.coverage == "none":
             return self._none(question, r, ev)
         words = self.judge.content(qa.text, ev.slot, qa.doc_names)
-        sel = self.selector.select(r, ev, words, filters.doc_ids if filters else [])
+        sel = self.selector.select(r, ev, words, filters.doc_ids if filters else [], pinned=pinned or None)
         ans = Answer(question=question, answer="", supported=False, coverage=ev.coverage,
                      missing=list(ev.missing), roles=qa.roles, phases=qa.phases, confidence=ev.confidence)
+        if pinned:
+            ans.curated = pair.id
         if not sel.points:
             return self._none(question, r, ev)
         ans.points, ans.related, ans.other_items = sel.points, sel.related, sel.other_items

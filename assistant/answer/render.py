@@ -98,3 +98,75 @@ def sse_events(a: Answer, meta: dict) -> list[tuple[str, dict | list]]:
 
 def strength_zh(s: str | None) -> str:
     return STRENGTH_ZH.get(s or "none", "陈述")
+
+
+# --- the chat UI's pieces (ui/chat.py renders these; it never re-parses text) -------------
+
+def md_escape(s: str) -> str:
+    """Text safe inside Streamlit Markdown: HTML escaped, Markdown's emphasis and links inert."""
+    out = html.escape(s, quote=False)
+    for ch in "\\*_[]`$~|#":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def _keep(strengths: set[str] | None):
+    return lambda c: not strengths or c.strength in strengths
+
+
+def shown_points(a: Answer, strengths: set[str] | None = None) -> list[Point]:
+    """The points a reader sees with a strength filter: a point stays when it or one of its
+    items has a wanted strength, and keeps only the wanted items."""
+    keep = _keep(strengths)
+    out = []
+    for p in a.points:
+        items = [i for i in p.items if keep(i.citation)]
+        if keep(p.citation) or items:
+            out.append(Point(p.citation, items, p.context, p.note))
+    return out
+
+
+def direct_markdown(a: Answer) -> str:
+    return md_escape(a.direct) if a.direct else ""
+
+
+def points_markdown(a: Answer, strengths: set[str] | None = None) -> str:
+    """The cited points as a numbered Markdown list (strength filter applied), each quote
+    followed by its citation; a point's heading in small type above it."""
+    out = []
+    for n, p in enumerate(shown_points(a, strengths), 1):
+        note = f"（{md_escape(p.note)}）" if p.note else ""
+        ctx = f'<span class="ba-ctx">{md_escape(p.context)}</span><br>' if p.context else ""
+        out.append(f"{n}. {ctx}{md_escape(_quote(p.citation))}{p.citation.cite}{note}")
+        for it in p.items:
+            out.append(f"    - {md_escape(_item_label(it.citation))} {md_escape(_quote(it.citation))}{it.citation.cite}")
+    return "\n".join(out)
+
+
+def citation_markdown(c: Citation, limit: int | None = None) -> str:
+    q = _quote(c)
+    if limit and len(q) > limit:
+        q = q[:limit] + "…"
+    return f"{md_escape(q)}{c.cite}"
+
+
+def shown_citations(a: Answer, strengths: set[str] | None = None) -> list[Citation]:
+    """The citations of the shown points, in order (what the citation cards list)."""
+    return [c for p in shown_points(a, strengths) for c in p.citations()]
+
+
+def copy_text(a: Answer, strengths: set[str] | None = None) -> str:
+    """What "复制答复" puts on the clipboard: the direct answer, then the shown points with
+    their 〔citations〕, quotes in full, nothing of the page around them. A point the
+    direct answer already quotes in full (and that has no items) is not repeated."""
+    out = [a.direct] if a.direct else []
+    pts = [p for p in shown_points(a, strengths)
+           if p.items or f"{_quote(p.citation)}{p.citation.cite}" not in (a.direct or "")]
+    if pts:
+        out.append("")
+        for i, p in enumerate(pts, 1):
+            out.extend(point_lines(p, i))
+    if a.coverage == "none" and a.nearest_topics:
+        out.append("\n文件中相近的内容有：")
+        out.extend(f"- {t}" for t in a.nearest_topics)
+    return "\n".join(out).strip()

@@ -154,11 +154,15 @@ class Selector:
         return Point(head, items=[Point(self.cite(c)) for c in chosen], context=self._context(u)), rest
 
     def select(self, r: Retrieval, ev: Evidence, words: list[tuple[str, float]],
-               doc_ids: list[str] | None = None) -> Selection:
+               doc_ids: list[str] | None = None, pinned: list[Clause] | None = None) -> Selection:
+        """pinned: the units an admin curated for this very question (assistant/curated.py):
+        they are the points, in the admin's order, and nothing else is."""
         qa = r.qa
         sel = Selection()
-        if not r.hits:
+        if not r.hits and not pinned:
             return sel
+        if pinned:
+            return self._pinned(r, ev, words, pinned)
         if qa.roles and qa.phases and ev.slot is None and _LIST_QUESTION.search(qa.text) \
                 and not self._has_topic(qa, words):
             # "行业社会组织在成长扩张期要做什么": the role's duties in the phase. A question with a
@@ -169,8 +173,6 @@ class Selector:
         nodes = self.judge.index.nodes
         ranked = [(self.corpus.clause(nodes[p].metadata["doc_id"], nodes[p].metadata["label"]), s)
                   for p, s in r.ranked[:40]]
-        matched = {h.label: h.matched_children for h in r.hits}
-        matched_all = [c for h in r.hits for c in h.matched_children]
         # the main unit: the definition asked about, the unit that fills the asked slot, or
         # the best-scoring unit
         main = ranked[0][0]
@@ -215,6 +217,27 @@ class Selector:
             if u.doc_id != main.doc_id and ev.coverage == "answered":
                 continue  # other documents' provisions are related ones
             chosen.append(u)
+        return self._build(r, ev, words, chosen, main, whole_list, ranked, top)
+
+    def _pinned(self, r: Retrieval, ev: Evidence, words: list[tuple[str, float]], pinned: list[Clause]) -> Selection:
+        main = ev.filler[0] if ev.filler is not None and ev.filler[0].uid in {u.uid for u in pinned} else pinned[0]
+        if ev.filler is not None and ev.filler[0].uid != main.uid:
+            ev.filler = None
+        chosen = [main] + [u for u in pinned if u.uid != main.uid]
+        nodes = self.judge.index.nodes
+        ranked = [(self.corpus.clause(nodes[p].metadata["doc_id"], nodes[p].metadata["label"]), s)
+                  for p, s in r.ranked[:40]]
+        top = ranked[0][1] if ranked else 1.0
+        whole_list = bool(_LIST_QUESTION.search(r.qa.text.lower()))
+        return self._build(r, ev, words, chosen, main, whole_list, ranked, top)
+
+    def _build(self, r: Retrieval, ev: Evidence, words: list[tuple[str, float]], chosen: list[Clause], main: Clause,
+               whole_list: bool, ranked: list[tuple[Clause, float]], top: float) -> Selection:
+        """The points of the chosen units, 同条其他要求, the direct quote and related provisions."""
+        qa = r.qa
+        sel = Selection()
+        matched = {h.label: h.matched_children for h in r.hits}
+        matched_all = [c for h in r.hits for c in h.matched_children]
         for i, u in enumerate(chosen):
             m = matched.get(u.label, []) + [c for c in matched_all if c.startswith(u.label + " ")]
             if i > 0 and not SECONDARY_ITEMS:

@@ -15,7 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from assistant.api import errors
 from assistant.api.ratelimit import SharedRateLimiter
 from assistant.api.middleware import GuardMiddleware
+from assistant.api.widget import widget_router
 from assistant.api.routes import (
+    admin_router,
     ask_router,
     documents_router,
     feedback_router,
@@ -84,10 +86,12 @@ def create_app(settings: Settings | None = None, chat=None) -> FastAPI:
     app.state.reload_if_changed = reload_if_changed
     errors.install(app)
     for r in (search_router, ask_router, documents_router, vocab_router, feedback_router, reports_router,
-              health_router):
+              admin_router, health_router, widget_router):
         app.include_router(r)
-    if settings.cors_origin_list:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
+    # sites on a widget key's allow-list may also call the API from their own pages (CORS)
+    origins = sorted(set(settings.cors_origin_list) | set(settings.widget_origin_list))
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"],
                            expose_headers=["X-Request-ID", "Retry-After"])
     app.add_middleware(GuardMiddleware, settings=settings)

@@ -18,7 +18,9 @@ from assistant.reports.form import FormError
 from assistant.errors import (
     AssistantError,
     CorpusIncompleteError,
+    CuratedPairError,
     DependencyUnavailableError,
+    ForbiddenError,
     IndexMismatchError,
     IndexNotFoundError,
     InvalidQueryError,
@@ -35,6 +37,8 @@ STATUS = [
     (UnknownDocumentError, 404, "unknown_document"),
     (UnknownSessionError, 404, "unknown_session"),
     (UnknownTurnError, 404, "unknown_turn"),
+    (ForbiddenError, 403, None),  # forbidden | origin_not_allowed, from the exception
+    (CuratedPairError, 422, "invalid_curated_pair"),
     (DependencyUnavailableError, 503, None),  # code and Retry-After from the exception
     (CorpusIncompleteError, 503, "corpus_incomplete"),
     (InvalidQueryError, 422, "invalid_request"),
@@ -50,7 +54,8 @@ STATUS = [
 _FIELD_ZH = {"query": "检索内容", "question": "问题", "top_k": "top_k", "filters": "筛选条件",
              "doc_ids": "文件编号", "roles": "角色", "phases": "阶段", "strengths": "强度",
              "session_id": "会话编号", "turn": "轮次", "rating": "评价", "comment": "评语",
-             "role": "角色", "phase": "阶段", "label": "条款标号"}
+             "role": "角色", "phase": "阶段", "label": "条款标号", "units": "条款", "note": "说明",
+             "limit": "条数", "rating_filter": "评价"}
 
 
 def _rid(request: Request) -> str:
@@ -163,8 +168,10 @@ def install(app: FastAPI) -> None:
                 extra, headers = {}, None
                 if isinstance(exc, UnknownDocumentError):
                     extra["valid"] = exc.valid
-                if isinstance(exc, UnknownClauseError):
+                if isinstance(exc, (UnknownClauseError, CuratedPairError)) and exc.near:
                     extra["near"] = exc.near
+                if isinstance(exc, ForbiddenError):
+                    code = exc.code
                 if isinstance(exc, DependencyUnavailableError):
                     code = exc.code
                     headers = {"Retry-After": str(exc.retry_after)}
@@ -183,7 +190,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        messages = {404: "没有这个接口。", 405: "该接口不支持此请求方法。", 401: "缺少或无效的 API 密钥。"}
+        messages = {404: "没有这个接口。", 405: "该接口不支持此请求方法。", 401: "缺少或无效的 API 密钥。",
+                    403: "无权访问。"}
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else \
             messages.get(exc.status_code, "请求无法处理。")
         return JSONResponse(error_body(request, f"http_{exc.status_code}", detail), status_code=exc.status_code,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pathlib import Path
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 import anyio.to_thread
 
@@ -24,12 +24,26 @@ from assistant.api.convert import (
     roles_out,
     search_hit,
 )
-from assistant.api.deps import AdminDep, AppSettings, Batcher, CallerDep, Chat
+from assistant.api.deps import (
+    AdminCaller,
+    AdminDep,
+    AppSettings,
+    AskCaller,
+    Batcher,
+    Chat,
+    FeedbackCaller,
+    ReportsCaller,
+    SearchCaller,
+)
 from assistant.api.schemas import (
+    AdminTurn,
     AskRequest,
     AskResponse,
     ClauseDetail,
     ClauseOut,
+    CuratedList,
+    CuratedPairOut,
+    CuratedRequest,
     DocumentDetail,
     DocumentOut,
     ErrorResponse,
@@ -113,7 +127,7 @@ def _check_len(settings, text: str, what: str) -> None:
 
 @search_router.post("/search", response_model=SearchResponse, responses=ERRORS,
                     summary="检索条款 Search clauses")
-async def search(body: SearchRequest, request: Request, chat: Chat, settings: AppSettings, _: CallerDep,
+async def search(body: SearchRequest, request: Request, chat: Chat, settings: AppSettings, _: SearchCaller,
                  batcher: Batcher):
     _check_len(settings, body.query, "检索内容")
     _log_question(request, settings, body.query)
@@ -143,7 +157,7 @@ ASK_ERRORS = {**ERRORS, 404: {"model": ErrorResponse, "description": "会话不�
 
 
 @ask_router.post("/ask", response_model=AskResponse, responses=ASK_ERRORS, summary="提问 Ask a question")
-async def ask(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, caller: CallerDep):
+async def ask(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, caller: AskCaller):
     r = await _answer(body, request, chat, settings, caller)
     return ask_response(r.answer, r.session_id, r.turn, stored=r.stored)
 
@@ -152,7 +166,7 @@ async def ask(body: AskRequest, request: Request, chat: Chat, settings: AppSetti
                                                               "description": "SSE：meta（会话、coverage、missing、stored）、direct（直接答复）、"
                                                                              "point（每个要点一条）、related、citations、done（完整答复）"}},
                  summary="提问（SSE 流式）Ask, as Server-Sent Events")
-async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, caller: CallerDep):
+async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: AppSettings, caller: AskCaller):
     r = await _answer(body, request, chat, settings, caller)  # errors surface as JSON before the stream starts
     result = ask_response(r.answer, r.session_id, r.turn, stored=r.stored)
 
@@ -173,7 +187,7 @@ async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: A
 # --- documents and clauses ------------------------------------------------------------
 
 @documents_router.get("/documents", response_model=list[DocumentOut], responses=ERRORS, summary="文件列表")
-async def documents(chat: Chat, _: CallerDep):
+async def documents(chat: Chat, _: SearchCaller):
     corpus = chat.index.corpus
     return [document_out(d, corpus.vocab) for d in corpus.documents.values()]
 
@@ -181,7 +195,7 @@ async def documents(chat: Chat, _: CallerDep):
 @documents_router.get("/documents/{doc_id}", response_model=DocumentDetail,
                       responses={**ERRORS, 404: {"model": ErrorResponse, "description": "未知文件（列出可用编号）"}},
                       summary="文件详情与章目录")
-async def document(doc_id: str, chat: Chat, _: CallerDep):
+async def document(doc_id: str, chat: Chat, _: SearchCaller):
     doc = chat.index.corpus.doc(doc_id)
     top = [clause_out(u) for u in doc.units if u.parent is None]
     return DocumentDetail(**doc_fields(doc, chat.index.corpus.vocab), chapters=top)
@@ -190,7 +204,7 @@ async def document(doc_id: str, chat: Chat, _: CallerDep):
 @documents_router.get("/documents/{doc_id}/clauses", response_model=ClauseDetail | list[ClauseOut],
                       responses={**ERRORS, 404: {"model": ErrorResponse, "description": "未知文件或条款（列出相近条款）"}},
                       summary="条款（带 label 时返回该条款及下级；否则返回全部条款）")
-async def clauses(doc_id: str, chat: Chat, _: CallerDep,
+async def clauses(doc_id: str, chat: Chat, _: SearchCaller,
                   label: Annotated[str | None, Query(max_length=100, description="条款标号，如 6.4.4 b) 或 三（五）")] = None):
     doc = chat.index.corpus.doc(doc_id)
     if label is None or not label.strip():
@@ -257,12 +271,12 @@ async def remove_document(doc_id: str, request: Request, settings: AppSettings, 
 # --- vocabularies ---------------------------------------------------------------------
 
 @vocab_router.get("/roles", response_model=list[VocabItem], responses=ERRORS, summary="角色词表")
-async def roles(chat: Chat, _: CallerDep):
+async def roles(chat: Chat, _: SearchCaller):
     return roles_out(chat.index.corpus.vocab)
 
 
 @vocab_router.get("/phases", response_model=list[VocabItem], responses=ERRORS, summary="阶段词表")
-async def phases(chat: Chat, _: CallerDep):
+async def phases(chat: Chat, _: SearchCaller):
     return phases_out(chat.index.corpus.vocab)
 
 
@@ -271,7 +285,7 @@ async def phases(chat: Chat, _: CallerDep):
 @feedback_router.post("/feedback", response_model=FeedbackResponse, responses={
     **ERRORS, 404: {"model": ErrorResponse, "description": "会话或轮次不存在（或会话不属于当前密钥）"}},
     summary="答复反馈 👍/👎")
-async def feedback(body: FeedbackRequest, chat: Chat, caller: CallerDep):
+async def feedback(body: FeedbackRequest, chat: Chat, caller: FeedbackCaller):
     fid = await run_in_threadpool(chat.feedback, body.session_id, body.turn, body.rating, body.comment,
                                   owner=caller.owner)
     return FeedbackResponse(id=fid)
@@ -286,7 +300,7 @@ def _draft(body: ReportRequest, chat):
 
 
 @reports_router.get("/reports/fields", responses=ERRORS, summary="表单可填栏目（状态选项、指标、说明、典型经验六部分）")
-async def report_fields(chat: Chat, _: CallerDep):
+async def report_fields(chat: Chat, _: ReportsCaller):
     from assistant.reports.form import form_fields
 
     return form_fields(chat.index.corpus)
@@ -294,7 +308,7 @@ async def report_fields(chat: Chat, _: CallerDep):
 
 @reports_router.post("/reports/draft", response_model=ReportResponse, responses=ERRORS,
                      summary="起草试点文稿（JSON）")
-async def report_draft(body: ReportRequest, chat: Chat, _: CallerDep):
+async def report_draft(body: ReportRequest, chat: Chat, _: ReportsCaller):
     from assistant.reports.export import checklist_markdown, to_dict, to_markdown
 
     draft = await run_in_threadpool(_draft, body, chat)
@@ -318,7 +332,7 @@ def _docx_response(data: bytes, name: str):
 
 @reports_router.post("/reports/draft.docx", responses={**ERRORS, 200: {"content": {_DOCX: {}}, "description": "DOCX 文件"}},
                      summary="起草试点文稿（下载 DOCX：公文格式的草稿，只含提交内容）")
-async def report_draft_docx(body: ReportRequest, chat: Chat, _: CallerDep):
+async def report_draft_docx(body: ReportRequest, chat: Chat, _: ReportsCaller):
     from assistant.reports.export import to_docx
 
     draft = await run_in_threadpool(_draft, body, chat)
@@ -328,11 +342,52 @@ async def report_draft_docx(body: ReportRequest, chat: Chat, _: CallerDep):
 @reports_router.post("/reports/checklist.docx", responses={**ERRORS, 200: {"content": {_DOCX: {}},
                                                                            "description": "DOCX 文件"}},
                      summary="草稿的检查清单（下载 DOCX：检查结果、原文要求、评分项与可引用条款）")
-async def report_checklist_docx(body: ReportRequest, chat: Chat, _: CallerDep):
+async def report_checklist_docx(body: ReportRequest, chat: Chat, _: ReportsCaller):
     from assistant.reports.export import checklist_docx, checklist_title
 
     draft = await run_in_threadpool(_draft, body, chat)
     return _docx_response(await run_in_threadpool(checklist_docx, draft), f"{checklist_title(draft)}.docx")
+
+
+# --- admin: conversations, feedback, curated pairs (BA_ADMIN_KEYS) ------------------------
+
+ADMIN_ERRORS = {**ERRORS, 403: {"model": ErrorResponse, "description": "需要管理员密钥（BA_ADMIN_KEYS）"}}
+admin_router = APIRouter(prefix="/v1/admin", tags=["管理 admin"])
+
+
+@admin_router.get("/turns", response_model=list[AdminTurn], responses=ADMIN_ERRORS,
+                  summary="对话与反馈（最新在前）")
+async def admin_turns(chat: Chat, _: AdminCaller,
+                      feedback: Annotated[str, Query(pattern="^(all|rated|down|up)$",
+                                                     description="all 全部；rated 有反馈；down 👎；up 👍")] = "all",
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                      session_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None):
+    return await run_in_threadpool(chat.admin_turns, feedback, limit, session_id)
+
+
+@admin_router.get("/curated", response_model=CuratedList, responses=ADMIN_ERRORS, summary="纠正（问题 → 条款）列表")
+async def admin_curated(chat: Chat, _: AdminCaller):
+    store = chat.curated
+    store.reload_if_changed()
+    return CuratedList(pairs=[chat.pair_dict(p) for p in reversed(store.pairs)], problems=store.problems,
+                       directory=str(store.path))
+
+
+@admin_router.post("/curated", response_model=CuratedPairOut, responses={
+    **ADMIN_ERRORS, 404: {"model": ErrorResponse, "description": "所指会话或轮次不存在"}},
+    summary="保存纠正：问题 → 条款（条款须在文件中存在；写入 corpus/curated/admin.jsonl）")
+async def admin_curate(body: CuratedRequest, chat: Chat, caller: AdminCaller):
+    pair = await run_in_threadpool(chat.curate, body.question, [(u.doc_id, u.clause) for u in body.units],
+                                   note=body.note, session_id=body.session_id, turn=body.turn, author=caller.key_id)
+    return chat.pair_dict(pair)
+
+
+@admin_router.delete("/curated/{pair_id}", responses={**ADMIN_ERRORS, 404: {"model": ErrorResponse}},
+                     summary="删除一条纠正")
+async def admin_uncurate(pair_id: str, chat: Chat, _: AdminCaller):
+    if not await run_in_threadpool(chat.curated.remove, pair_id):
+        raise HTTPException(404, f"没有编号为 {pair_id} 的纠正。")
+    return {"deleted": pair_id}
 
 
 # --- health -----------------------------------------------------------------------------

@@ -95,6 +95,14 @@ class PointOut(BaseModel):
 Coverage = Literal["answered", "partial", "none"]
 
 
+class UnfilteredOut(BaseModel):
+    message: str = Field(..., description="筛选的结果说明，如“在所选文件（T/GXAS 1220—2026）中未找到明确规定；在全部文件中有：”")
+    coverage: Coverage
+    direct: str = Field("", description="不加筛选时的直接答复")
+    citations: list[CitationOut] = Field(default_factory=list, description="不加筛选时答复要点的引用（至多 3 条）")
+    filters: dict = Field(default_factory=dict, description="本次请求的筛选：doc_ids、role、phase")
+
+
 class AskResponse(BaseModel):
     answer: str = Field(..., description="纯文本答复（可直接粘贴进公文：直接答复、带引用的要点、其他文件的相关规定）")
     supported: bool = Field(..., description="true 仅当 coverage = answered")
@@ -118,6 +126,9 @@ class AskResponse(BaseModel):
     notes: list[str] = Field(default_factory=list)
     stored: bool = Field(True, description="false = 会话存储暂不可用：已作答，但本轮未保存，不能据此追问或反馈"
                                            "（session_id 为空或 turn 为 0 时同理）")
+    curated: str = Field("", description="本答复采用的管理员纠正（问题 → 条款）的编号；空 = 未采用")
+    unfiltered: UnfilteredOut | None = Field(
+        None, description="请求带筛选（doc_ids、role、phase）而所得答复不完整时：不加筛选的答复更好，则在此给出其摘要")
 
 
 class DocumentOut(BaseModel):
@@ -261,3 +272,60 @@ class ReportResponse(BaseModel):
     checks: list[ReportCheck] = Field(..., description="检查结果：前后矛盾在前，然后是结构、字数，最后是待补充")
     citations: list[CitationOut]
     blocks: list[dict] = Field(default_factory=list, description="结构化草稿：标题、段落、表格，以及检查清单用的要求、评分、可引用条款")
+
+
+# --- admin (BA_ADMIN_KEYS) ----------------------------------------------------------------
+
+class AdminTurn(BaseModel):
+    session_id: str
+    turn: int
+    question: str
+    status: str = Field(..., description="answered / pending / failed")
+    created_at: str
+    coverage: str = ""
+    direct: str = ""
+    answer: str = Field("", description="纯文本答复")
+    citations: list[str] = Field(default_factory=list, description="答复的引用，如〔T/GXAS 1220—2026 6.4.4 b)〕")
+    units: list[list[str]] = Field(default_factory=list, description="答复引用的条款：[[doc_id, 条款标号], …]")
+    request: dict = Field(default_factory=dict, description="提问时的筛选：role、phase、doc_ids")
+    rating: int | None = Field(None, description="最近一次反馈：1 = 👍，-1 = 👎，空 = 无反馈")
+    comment: str = ""
+    feedback_at: str = ""
+    curated: str = Field("", description="答复采用的纠正编号")
+
+
+class CuratedUnit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    doc_id: str = Field(..., min_length=1, max_length=64)
+    clause: str = Field(..., min_length=1, max_length=100, description="条款标号，如 6.4.4 b)")
+
+
+class CuratedRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"question": "典型经验字数要求", "units": [{"doc_id": "miit-pilot-evaluation", "clause": "附件3 二、"}],
+                      "note": "答复引用了无关条款", "session_id": "abc123", "turn": 1}]})
+    question: str = Field(..., min_length=1, max_length=500, description="问题（通常是用户原问题）")
+    units: list[CuratedUnit] = Field(..., min_length=1, max_length=8, description="回答该问题的条款（按显示顺序）")
+    note: str = Field("", max_length=500)
+    session_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="来自哪一轮对话（可选）")
+    turn: int | None = Field(None, ge=1, le=100000)
+
+    _blank = field_validator("question")(_not_blank)
+
+
+class CuratedPairOut(BaseModel):
+    id: str
+    question: str
+    units: list[list[str]] = Field(..., description="[[doc_id, 条款标号], …]")
+    cites: list[str] = Field(default_factory=list, description="可粘贴的引用")
+    note: str = ""
+    created_at: str = ""
+    source: dict = Field(default_factory=dict)
+    author: str = ""
+    file: str = Field("", description="所在文件（corpus/curated/ 下）")
+
+
+class CuratedList(BaseModel):
+    pairs: list[CuratedPairOut]
+    problems: list[dict] = Field(default_factory=list, description="未能加载的行：文件、行号、原因（如条款已不存在）")
+    directory: str = ""

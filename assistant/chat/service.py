@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from assistant.answer.compose import AnswerComposer
-from assistant.answer.models import Answer
+from assistant.answer.models import Answer, Unfiltered
 from assistant.chat.followup import resolve
 from assistant.chat.sessions import OPEN_OWNER, SessionStore
 from assistant.errors import InvalidQueryError, StorageUnavailableError, UnknownTurnError
@@ -17,6 +17,10 @@ from assistant.settings import Settings
 from assistant.textutil import is_blank
 
 log = logging.getLogger("assistant.chat")
+COVERAGE_RANK = {"none": 0, "partial": 1, "answered": 2}
+# words that ask for a role's duties without naming a topic ("有哪些职责", "这个阶段要做什么")
+GENERIC_WORDS = {"职责", "要求", "任务", "工作", "内容", "事项", "阶段", "注意", "重点", "措施", "方面", "事情",
+                 "服务", "做法", "具体", "需要", "主要", "哪些"}
 NOT_STORED_NOTE = "会话存储暂不可用：本轮问答未保存，无法据此追问或反馈；答复内容不受影响。"
 
 
@@ -36,11 +40,53 @@ class ChatService:
         self.retriever = retriever
         self.composer = AnswerComposer(index, retriever, settings)
         self.store = store or SessionStore(settings.sessions_db)
+        self.curated  # noqa: B018 - the curated pairs apply to every retriever the service is given
         self.phraser = None
         if settings.llm_enabled:
             from assistant.answer.llm import LLMPhraser
 
             self.phraser = LLMPhraser(settings)
+
+    @property
+    def curated(self):
+        """The curated pairs the retriever applies (one store, so a saved correction holds
+        for the next question at once)."""
+        if self.retriever.curated is None:
+            from assistant.curated import CuratedStore
+
+            self.retriever.curated = CuratedStore(self.settings.curated_path, self.index.corpus)
+        return self.retriever.curated
+
+    # -- the admin loop ----------------------------------------------------------------
+    def admin_turns(self, feedback: str = "all", limit: int = 100, session_id: str | None = None) -> list[dict]:
+        """Conversations and their feedback, newest first (every owner's: admins only)."""
+        out = []
+        for t in self.store.recent_turns(feedback, limit, session_id):
+            a = t["answer"] or {}
+            out.append({**{k: t[k] for k in ("session_id", "turn", "question", "status", "created_at", "request",
+                                              "rating", "comment", "feedback_at")},
+                        "coverage": a.get("coverage", ""), "direct": a.get("direct", ""),
+                        "answer": a.get("answer", ""), "curated": a.get("curated", "") or "",
+                        "citations": [c.get("cite") or f"{c['doc_id']} {c.get('label') or c.get('clause')}"
+                                      for c in a.get("citations") or []],
+                        "units": [[c["doc_id"], c.get("label") or c.get("clause")] for c in a.get("citations") or []]})
+        return out
+
+    def curate(self, question: str, units, *, note: str = "", session_id: str | None = None,
+               turn: int | None = None, author: str = ""):
+        """Store a curated question → units pair (checked against the corpus). A pair
+        that names a conversation turn must name a real one."""
+        source = {}
+        if session_id:
+            if turn is None or not any(t.turn == turn for t in self.store.turns(session_id)):
+                raise UnknownTurnError(f"会话 {session_id} 中没有第 {turn} 轮。")
+            source = {"session_id": session_id, "turn": turn}
+        return self.curated.add(question, units, note=note, source=source, author=author)
+
+    def pair_dict(self, pair) -> dict:
+        corpus = self.index.corpus
+        return {**pair.to_dict(), "units": [list(u) for u in pair.units],
+                "cites": [corpus.doc(d).spec.cite(lab) for d, lab in pair.units]}
 
     @functools.cached_property
     def drafter(self):
@@ -90,6 +136,9 @@ class ChatService:
             stored, session_id = False, session_id or ""
         try:
             answer = self._answer(question, role, phase, filters, prev.context if prev else None)
+            if (doc_ids or role or phase) and answer.coverage != "answered":
+                answer.unfiltered = self._unfiltered(question, answer, role, phase, list(doc_ids or []),
+                                                     prev.context if prev else None)
         except Exception:
             if stored:
                 try:
@@ -115,6 +164,42 @@ class ChatService:
         if not any(t.turn == turn for t in self.store.turns(session_id)):
             raise UnknownTurnError(f"会话 {session_id} 中没有第 {turn} 轮。")
         return self.store.add_feedback(session_id, turn, rating, comment)
+
+    def _unfiltered(self, question: str, answer: Answer, role: str | None, phase: str | None,
+                    doc_ids: list[str], prev: dict | None) -> Unfiltered | None:
+        """The answer without the filters, when it is better than the filtered one: a
+        better coverage, or as good with more confidence from provisions the filtered
+        answer does not cite. None otherwise."""
+        alt = self._answer(question, None, None, SearchFilters(), prev)
+        rank, alt_rank = COVERAGE_RANK[answer.coverage], COVERAGE_RANK[alt.coverage]
+        shown = {c.uid for c in answer.citations}
+        new = [p.citation for p in alt.points if p.citation.uid not in shown]
+        better = alt_rank > rank or (alt_rank == rank >= 1 and new and (alt.confidence or 0.0)
+                                     > (answer.confidence or 0.0) + 0.05)
+        if not better or not alt.points:
+            return None
+        corpus = self.index.corpus
+        parts = []
+        if doc_ids:
+            parts.append("所选文件（" + "、".join(corpus.doc(d).spec.cite_name for d in doc_ids) + "）")
+        if role or phase:
+            parts.append("所选" + "、".join(x for x in ("角色" if role else "", "阶段" if phase else "") if x)
+                         + "（" + "、".join(x for x in (role, phase) if x) + "）")
+        found = "相关规定" if answer.coverage == "none" else "明确规定"
+        where = "在全部文件中" if doc_ids and not (role or phase) else "不加筛选时"
+        message = f"在{'和'.join(parts)}中未找到{found}；{where}有："
+        return Unfiltered(message=message, coverage=alt.coverage, direct=alt.direct,
+                          citations=[p.citation for p in alt.points][:3],
+                          filters={"doc_ids": doc_ids, "role": role, "phase": phase})
+
+    def generic(self, question: str) -> bool:
+        """A question that names no topic of its own ("要做什么？", "有哪些职责"): a role and
+        phase set as filters then say what it is about."""
+        analyzer = self.retriever.analyzer
+        qa = analyzer.analyze(question)
+        judge = self.composer.judge
+        words = judge.content(qa.text, self.index.corpus.vocab.asked_slot(qa.text), qa.doc_names)
+        return not [t for t, _ in words if t not in GENERIC_WORDS and t not in qa.roles and t not in qa.phases]
 
     @staticmethod
     def context_of(answer: Answer, question: str, filters: SearchFilters) -> dict:
@@ -152,11 +237,18 @@ class ChatService:
             filters = SearchFilters(doc_ids=[d for d in others if not filters.doc_ids or d in filters.doc_ids])
         elif res.kind in ("carry", "anaphora") and prev:
             filters = SearchFilters(doc_ids=filters.doc_ids or list((prev.get("filters") or {}).get("doc_ids") or []))
-        # explicit role/phase from the request join the question's own understanding
-        for extra in (role, phase):
-            if extra and extra not in effective:
-                effective = f"{effective}（{extra}）"
-        answer = self.composer.answer(effective, filters, prefer_docs=prefer)
+        # a role and phase from the request: for a question without a topic of its own they
+        # say what it is about (its text gains them); otherwise they only steer, lightly, and
+        # the question's topic stays what retrieval looks for
+        hint_roles, hint_phases = [], []
+        if (role or phase) and self.generic(effective):
+            for extra in (role, phase):
+                if extra and extra not in effective:
+                    effective = f"{effective}（{extra}）"
+        else:
+            hint_roles, hint_phases = [role] if role else [], [phase] if phase else []
+        answer = self.composer.answer(effective, filters, prefer_docs=prefer, hint_roles=hint_roles,
+                                      hint_phases=hint_phases)
         answer.question = question
         answer.effective_question = effective
         if self.phraser is not None and answer.supported:

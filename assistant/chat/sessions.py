@@ -272,3 +272,31 @@ class SessionStore:
         c = self._db()
         rows = c.execute("SELECT session_id, turn, rating, comment FROM feedback ORDER BY id").fetchall()
         return [{"session_id": r[0], "turn": r[1], "rating": r[2], "comment": r[3]} for r in rows]
+
+    @_storage_errors
+    def recent_turns(self, feedback: str = "all", limit: int = 100, session_id: str | None = None) -> list[dict]:
+        """Turns for the admin page, newest first, each with its latest feedback.
+        feedback: all | rated (any feedback) | down (latest 👎) | up (latest 👍)."""
+        where, args = [], []
+        if session_id:
+            where.append("t.session_id = ?")
+            args.append(session_id)
+        if feedback == "down":
+            where.append("f.rating = -1")
+        elif feedback == "up":
+            where.append("f.rating = 1")
+        elif feedback == "rated":
+            where.append("f.rating IS NOT NULL")
+        sql = ("SELECT t.session_id, t.turn, t.question, t.status, t.answer, t.request, t.created_at, "
+               "f.rating, f.comment, f.created_at FROM turns t LEFT JOIN feedback f ON f.id = ("
+               "SELECT MAX(id) FROM feedback WHERE session_id = t.session_id AND turn = t.turn) "
+               + ("WHERE " + " AND ".join(where) + " " if where else "")
+               + "ORDER BY COALESCE(f.created_at, t.created_at) DESC, t.created_at DESC, t.turn DESC LIMIT ?")
+        rows = self._db().execute(sql, (*args, int(limit))).fetchall()
+        out = []
+        for r in rows:
+            answer = json.loads(r[4]) if r[4] else {}
+            out.append({"session_id": r[0], "turn": r[1], "question": r[2], "status": r[3], "answer": answer,
+                        "request": json.loads(r[5] or "{}"), "created_at": r[6], "rating": r[7],
+                        "comment": r[8] or "", "feedback_at": r[9] or ""})
+        return out

@@ -38,14 +38,30 @@ class DocumentSpec:
         return "标准" in self.kind
 
     @property
+    def real_code(self) -> str:
+        """The document number, or "" when it is a placeholder ("GB/T XXXXX—XXXX" of a draft
+        for comments): a placeholder must never reach an official's document."""
+        return "" if re.search(r"X{3,}", self.code or "") else self.code
+
+    @property
+    def draft_mark(self) -> str:
+        """"（征求意见稿）" for a draft whose number is a placeholder, else ""."""
+        if self.real_code or not self.code:
+            return ""
+        return f"（{self.status}）" if self.status else ""
+
+    @property
     def cite_name(self) -> str:
-        """How the document is named in a citation: its code, else its title."""
-        return self.code or self.title
+        """How the document is named in a citation: its code, else its title (a draft
+        without a number: its title and 征求意见稿)."""
+        return self.real_code or self.title + self.draft_mark
 
     @property
     def full_name(self) -> str:
         """《区域公用品牌培育服务规范》（T/GXAS 1220—2026）: how an answer names its source."""
-        return f"《{self.title}》" + (f"（{self.code}）" if self.code else "")
+        if not self.real_code:
+            return f"《{self.title}》{self.draft_mark}"
+        return f"《{self.title}》（{self.real_code}）"
 
     def cite(self, label: str) -> str:
         """〔T/GXAS 1220—2026 6.4.4 b)〕: the reference a person pastes into a document."""

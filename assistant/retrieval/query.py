@@ -64,6 +64,11 @@ class QueryAnalysis:
     definition: bool = False  # "X是什么": 术语和定义 first
     metadata: bool = False  # "T/GXAS 1220什么时候实施": the cover page and 前言 first
     cjk: float = 1.0  # share of Chinese in the question
+    # a role and phase the user set as filters (the UI's 角色/阶段, the API's role/phase) on a
+    # question with a topic of its own: they steer lightly, they do not replace the topic
+    hint_roles: list[str] = field(default_factory=list)
+    hint_phases: list[str] = field(default_factory=list)
+    curated: list = field(default_factory=list)  # CuratedMatch: admin corrections this question matches
 
     @property
     def sparse_cjk(self) -> float:

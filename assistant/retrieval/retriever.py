@@ -175,7 +175,8 @@ class HybridClauseRetriever(BaseRetriever):
                  role_boost: float = 0.25, owner_boost: float = 0.6, phase_boost: float = 0.35,
                  doc_boost: float = 0.2, term_boost: float = 0.5, metadata_boost: float = 1.0,
                  filters: SearchFilters | None = None, rrf_k: int = 60,
-                 query_cache_size: int = 1024) -> None:
+                 query_cache_size: int = 1024, hint_share: float = 0.5,
+                 curated=None, curated_similar: float = 0.93, curated_boost: float = 0.5) -> None:
         super().__init__()
         self.index = index
         self.mode = mode
@@ -190,6 +191,12 @@ class HybridClauseRetriever(BaseRetriever):
         self.metadata_boost = metadata_boost
         self.filters = filters or SearchFilters()
         self.rrf_k = rrf_k
+        self.hint_share = hint_share  # a filter's role/phase boosts this share of a named one's
+        # curated question → units pairs (assistant/curated.py): the same question is answered
+        # with the pair's units, a similar one gets them lifted
+        self.curated = curated
+        self.curated_similar, self.curated_boost = curated_similar, curated_boost
+        self._curated_vectors: tuple[int, list, np.ndarray | None] = (-1, [], None)
         # the same question text always gets the same vector: portals and follow-ups repeat
         # questions, and embedding is most of the CPU of a search
         self._vectors = VectorCache(query_cache_size)
@@ -286,19 +293,28 @@ class HybridClauseRetriever(BaseRetriever):
 
     def scored(self, question: str, filters: SearchFilters | None = None,
                query_vector: np.ndarray | None = None,
-               prefer_docs: list[str] | None = None) -> tuple[list[tuple[int, float]], QueryAnalysis]:
+               prefer_docs: list[str] | None = None, hint_roles: list[str] | None = None,
+               hint_phases: list[str] | None = None,
+               lift_similar: bool = True) -> tuple[list[tuple[int, float]], QueryAnalysis]:
         """All candidate nodes with fused (and boosted) scores, best first. query_vector:
-        the vector of dense_text(question), when the caller embedded it already."""
-        ranked, qa, _ = self._score(question, filters, query_vector, prefer_docs)
+        the vector of dense_text(question), when the caller embedded it already. hint_roles,
+        hint_phases: set by the user as filters; they lift units of that role or phase a
+        little (hint_share of the boost a role named in the question gets)."""
+        ranked, qa, _ = self._score(question, filters, query_vector, prefer_docs, hint_roles, hint_phases,
+                                    lift_similar)
         return ranked, qa
 
     def _score(self, question: str, filters: SearchFilters | None, query_vector: np.ndarray | None,
-               prefer_docs: list[str] | None) -> tuple[list[tuple[int, float]], QueryAnalysis, dict]:
+               prefer_docs: list[str] | None, hint_roles: list[str] | None = None,
+               hint_phases: list[str] | None = None,
+               lift_similar: bool = True) -> tuple[list[tuple[int, float]], QueryAnalysis, dict]:
         filters = filters or self.filters
         filters.validate(self.index)
         mf = filters.to_metadata_filters()
         qa = self.analyzer.analyze(question)
         qa.doc_hint.extend(d for d in prefer_docs or [] if d not in qa.doc_hint)
+        qa.hint_roles = [r for r in hint_roles or [] if r not in qa.roles]
+        qa.hint_phases = [p for p in hint_phases or [] if p not in qa.phases]
         mask = None
         if mf is not None:
             mask = np.array([matches(n.metadata, mf) for n in self.index.nodes])
@@ -340,6 +356,10 @@ class HybridClauseRetriever(BaseRetriever):
                     factor += self.role_boost
                 if qa.phases and set(qa.phases) & set(md["phases"]):
                     factor += self.phase_boost
+                if qa.hint_roles and not qa.roles and set(qa.hint_roles) & set(md["roles"]):
+                    factor += self.hint_share * self.role_boost
+                if qa.hint_phases and not qa.phases and set(qa.hint_phases) & set(md["phases"]):
+                    factor += self.hint_share * self.phase_boost
                 if qa.doc_hint and md["doc_id"] in qa.doc_hint:
                     factor += self.doc_boost
                 if qa.definition and md["kind"] == "term":
@@ -353,8 +373,58 @@ class HybridClauseRetriever(BaseRetriever):
                         factor *= 0.5
                 fused[pos] *= factor
                 factors[pos] = factor
+        if self.curated is not None:
+            qa.curated = self.curated_matches(question, qa, query_vector)
+            self._lift(fused, [m for m in qa.curated if m.exact or lift_similar], mask)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         return ranked, qa, {"word": sparse, "char": chars, "dense": dense, "factor": factors}
+
+    # -- curated pairs ----------------------------------------------------------
+    def curated_matches(self, question: str, qa: QueryAnalysis, query_vector: np.ndarray | None = None) -> list:
+        """The curated pairs this question matches: the same question (after normalisation),
+        else pairs whose question is densely similar (>= curated_similar), closest first."""
+        from assistant.curated import CuratedMatch
+
+        store = self.curated
+        store.reload_if_changed()
+        if not store.pairs:
+            return []
+        same = store.exact(question)
+        if same is not None:
+            return [CuratedMatch(same, 1.0, True)]
+        if self.mode == "bm25":
+            return []
+        version, pairs, vecs = self._curated_vectors
+        if version != store.version:
+            pairs = list(store.pairs)
+            vecs = np.stack(self.query_vectors([self.dense_text(p.question) for p in pairs]))
+            self._curated_vectors = (store.version, pairs, vecs)
+        q = query_vector if query_vector is not None else self.query_vectors([qa.text])[0]
+        sims = vecs @ q
+        order = np.argsort(-sims)[:2]
+        return [CuratedMatch(pairs[i], float(sims[i]), False) for i in order if sims[i] >= self.curated_similar]
+
+    def _lift(self, fused: dict[int, float], matches: list, mask: np.ndarray | None) -> None:
+        """The same question: the pair's units first, in the pair's order. A similar one:
+        its units gain curated_boost × top score × how far the similarity is above the bar,
+        up to just below the top score: a similar question surfaces the curated units next
+        to its own best match, it never pushes that match down (the dense model calls many
+        different questions about one topic "similar", see evals/README.md)."""
+        if not matches:
+            return
+        top = max(fused.values(), default=0.0) or 1.0
+        for m in matches:
+            positions = [self.index.node_pos.get(f"{d}:{lab}") for d, lab in m.pair.units]
+            positions = [p for p in positions if p is not None and (mask is None or mask[p])]
+            if m.exact:
+                for rank, pos in enumerate(positions):
+                    fused[pos] = top * (1.0 + max(self.curated_boost, 0.2)) * (1.0 - 0.01 * rank)
+            else:
+                w = (m.similarity - self.curated_similar) / ((1.0 - self.curated_similar) or 1.0)
+                for pos in positions:
+                    current = fused.get(pos, 0.0)
+                    if current < top:
+                        fused[pos] = min(top * 0.999, current + self.curated_boost * w * top)
 
     # -- results ----------------------------------------------------------------
     def search(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None,
@@ -362,13 +432,16 @@ class HybridClauseRetriever(BaseRetriever):
         return self.retrieve_all(question, filters, top_k, query_vector).hits
 
     def retrieve_all(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None,
-                     query_vector: np.ndarray | None = None, prefer_docs: list[str] | None = None) -> "Retrieval":
+                     query_vector: np.ndarray | None = None, prefer_docs: list[str] | None = None,
+                     hint_roles: list[str] | None = None, hint_phases: list[str] | None = None,
+                     lift_similar: bool = True) -> "Retrieval":
         """Hits (a clause with the items of it that matched), and what the answer stage also
         needs: the analysed question and every candidate node's fused score."""
         if not question or not question.strip():
             raise InvalidQueryError("问题不能为空。")
         top_k = top_k or self.top_k
-        ranked, qa, channels = self._score(question, filters, query_vector, prefer_docs)
+        ranked, qa, channels = self._score(question, filters, query_vector, prefer_docs, hint_roles,
+                                           hint_phases, lift_similar)
         return Retrieval(qa=qa, ranked=ranked, hits=self._group(ranked, top_k), channels=channels)
 
     def _group(self, ranked: list[tuple[int, float]], top_k: int) -> list[Hit]:

@@ -86,7 +86,7 @@ def drive_wrk(url: str, payloads: list[dict], seconds: float, concurrency: int) 
     bodies = ", ".join("[==[" + json.dumps(p, ensure_ascii=False) + "]==]" for p in payloads)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
         f.write(LUA.replace("{BODIES}", "{" + bodies + "}"))
-    out = subprocess.run([shutil.which("wrk"), "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
+    out = subprocess.run([shutil.which("wrk"), f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
                           "-s", f.name, url], capture_output=True, text=True, timeout=seconds + 60).stdout
 
     def ms(label: str) -> float:

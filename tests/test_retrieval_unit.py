@@ -196,3 +196,35 @@ def test_batcher_hands_a_model_error_to_every_waiter(tiny):
 
     results = asyncio.run(run())
     assert all(isinstance(x, RuntimeError) for x in results)
+
+
+def test_vectors_are_read_from_chroma_in_slices(monkeypatch):
+    """One get of every id fails past SQLite's variable limit (a 100x corpus did, see
+    benchmarks/README.md); the load reads in slices and keeps node order."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from assistant.index import store
+
+    class Collection:
+        def __init__(self, vectors):
+            self.vectors, self.calls = vectors, []
+
+        def get(self, ids, include):
+            self.calls.append(len(ids))
+            if len(ids) > 3:
+                raise RuntimeError("too many SQL variables")
+            found = [i for i in reversed(ids) if i in self.vectors]  # chroma's order is not ours
+            return {"ids": found, "embeddings": [self.vectors[i] for i in found]}
+
+    monkeypatch.setattr(store, "READ_SLICE", 3)
+    nodes = [SimpleNamespace(id_=f"n{i}") for i in range(8)]
+    col = Collection({f"n{i}": [float(i + 1), 1.0] for i in range(8)})
+    got = store._read_vectors(col, nodes)
+    assert col.calls == [3, 3, 2]
+    want = np.array([[i + 1, 1.0] for i in range(8)])
+    assert np.allclose(got, want / np.linalg.norm(want, axis=1, keepdims=True))  # node order, normalised
+    col.vectors.pop("n5")
+    with pytest.raises(store.IndexMismatchError):
+        store._read_vectors(col, nodes)

@@ -423,12 +423,19 @@ def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild
     return index
 
 
+READ_SLICE = 5000  # ids per chroma get
+
+
 def _read_vectors(collection, nodes: list[TextNode]) -> np.ndarray:
     """The stored vector of every node, in node order, normalised for cosine similarity.
     Chroma stays the store of record; this copy makes the query an exact dot product."""
     ids = [n.id_ for n in nodes]
-    got = collection.get(ids=ids, include=["embeddings"])
-    by_id = dict(zip(got["ids"], got["embeddings"]))
+    by_id: dict = {}
+    # in slices: one get of every id fails past SQLite's variable limit (measured at 83,700
+    # nodes, benchmarks/README.md "Cost growth")
+    for start in range(0, len(ids), READ_SLICE):
+        got = collection.get(ids=ids[start:start + READ_SLICE], include=["embeddings"])
+        by_id.update(zip(got["ids"], got["embeddings"]))
     missing = [i for i in ids if i not in by_id]
     if missing:
         raise IndexMismatchError(f"向量库缺少 {len(missing)} 个条款的向量。请运行 brand-assistant index 重建。",

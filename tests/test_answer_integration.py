@@ -94,10 +94,11 @@ def test_answer_eval_meets_floors_on_the_gold_set(real_chat):
     assert check_answer_regressions(metrics, ROOT / "evals" / "regressions.toml", "answers") == []
 
 
-def test_answer_eval_meets_floors_on_the_blind_set(real_chat):
-    """The blind set (evals/blind) was written by a helper that never saw the code or the
-    answers; its floors come from the final measured run (evals/README.md)."""
-    evalset = load_eval_set(ROOT / "evals" / "blind", real_chat.index.corpus)
+@pytest.mark.parametrize("name", ["blind", "blind2"])
+def test_answer_eval_meets_floors_on_the_blind_sets(real_chat, name):
+    """The blind sets (evals/blind, evals/blind2) were written by helpers that never saw the
+    code or the answers; their floors come from measured runs (evals/README.md)."""
+    evalset = load_eval_set(ROOT / "evals" / name, real_chat.index.corpus)
     metrics = run_answer_eval(real_chat, evalset)
     assert metrics["verbatim"] == 1.0, metrics["bad_quotes"]
-    assert check_answer_regressions(metrics, ROOT / "evals" / "regressions.toml", "blind-answers") == []
+    assert check_answer_regressions(metrics, ROOT / "evals" / "regressions.toml", f"{name}-answers") == []

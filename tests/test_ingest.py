@@ -541,6 +541,14 @@ def test_real_browser_upload_report_and_commit(ui_tiny, tmp_path):
         wait.until(lambda b: "解析报告" in b.page_source and "条款树预览" in b.page_source and "可引用单元" in b.page_source)
         browser.save_screenshot(str(out / "ui-documents-report.png"))
         assert "new-2-2026" in browser.page_source and "地理标志品牌培育规范" in browser.page_source
+        # Chinese chrome (issue 15): unit kinds and strengths in Chinese; only the formats'
+        # own names, the uploaded file's code and name, and the setting's name are Latin
+        from tests.browser import english
+
+        allowed = {"PDF", "OCR", "Word", "docx", "html", "txt", "Markdown", "md", "KB", "BA", "ADMIN", "KEYS",
+                   "NEW", "new", "GXAS", "gxas"}  # GXAS: the example code in the field hints
+        found = english(browser, allowed)
+        assert found == [], found
         wait.until(lambda b: any(x.text == "确认入库" and x.is_enabled() for x in b.find_elements(By.TAG_NAME, "button")))
         next(x for x in browser.find_elements(By.TAG_NAME, "button") if x.text == "确认入库").click()
         wait.until(lambda b: "已入库：new-2-2026" in b.page_source)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from common import backend, vocab
 
-from assistant.corpus.model import STRENGTH_ZH
+from assistant.corpus.model import KIND_ZH, STRENGTH_ZH
 from assistant.errors import AssistantError
 
 NATURES = {"": "自动判断（按封面代号）", "group-standard": "团体标准", "national-standard-draft": "国家标准（征求意见稿）",
@@ -49,10 +49,11 @@ with tab_add:
     up = st.file_uploader("选择文件", type=["pdf", "docx", "html", "htm", "txt", "md"], key="docs_upload")
     with st.expander("文件信息（可选，默认取自封面）"):
         c1, c2 = st.columns(2)
-        meta = {"doc_id": c1.text_input("文件编号 doc_id", key="docs_doc_id") or None,
+        meta = {"doc_id": c1.text_input("文件编号", key="docs_doc_id", placeholder="如 gxas-1220-2026（默认由代号生成）") or None,
                 "code": c2.text_input("文件代号（如 T/GXAS 1220—2026）", key="docs_code") or None,
                 "title": c1.text_input("文件名称", key="docs_title") or None,
-                "nature": c2.selectbox("文件性质", list(NATURES), format_func=NATURES.get, key="docs_nature") or None}
+                "nature": c2.selectbox("文件性质", list(NATURES), format_func=NATURES.get, key="docs_nature",
+                                        placeholder="请选择") or None}
     if up is not None:
         data = up.getvalue()
         digest = hashlib.sha1(data + repr(sorted(meta.items())).encode()).hexdigest()
@@ -77,7 +78,7 @@ with tab_add:
             m[3].metric("警告", len(r["warnings"]))
             st.markdown(f"文件编号 `{r['doc_id']}`　代号 {r['code'] or '（无）'}　性质 {r['kind']}"
                         + (f"　发布机构 {r['issuer']}" if r.get("issuer") else ""))
-            st.caption("按类型：" + "、".join(f"{k} {v}" for k, v in sorted(r["by_kind"].items()))
+            st.caption("按类型：" + "、".join(f"{KIND_ZH.get(k, k)} {v}" for k, v in sorted(r["by_kind"].items()))
                        + "；按强度：" + "、".join(f"{STRENGTH_ZH.get(k, k)} {v}" for k, v in sorted(r["by_strength"].items())))
             for w in r["warnings"]:
                 st.warning(w)
@@ -90,7 +91,7 @@ with tab_add:
                 for u in r["units"]:
                     depth[u["label"]] = depth.get(u["parent"], -1) + 1 if u["parent"] else 0
                     text = (u["title"] or "") + ("　" if u["title"] and u["text"] else "") + (u["text"] or "")
-                    rows.append({"条款": "　" * depth[u["label"]] + u["label"], "类型": u["kind"],
+                    rows.append({"条款": "　" * depth[u["label"]] + u["label"], "类型": KIND_ZH.get(u["kind"], u["kind"]),
                                  "强度": STRENGTH_ZH.get(u["strength"], u["strength"]), "原文": text[:200]})
                 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=420)
             exists = any(d["doc_id"] == r["doc_id"] for d in vocab()["documents"])
@@ -124,7 +125,7 @@ with tab_list:
     st.dataframe(table, hide_index=True, width="stretch")
     st.markdown("**删除文件**")
     c1, c2 = st.columns([3, 1])
-    target = c1.selectbox("文件", [d["doc_id"] for d in docs], key="docs_remove_id",
+    target = c1.selectbox("文件", [d["doc_id"] for d in docs], key="docs_remove_id", placeholder="请选择文件",
                           format_func=lambda x: next(f"{d['doc_id']}｜{d['title']}" for d in docs if d["doc_id"] == x))
     sure = st.checkbox("确认删除（从语料、清单和索引中移除，不可撤销）", key="docs_remove_sure")
     if c2.button("删除", disabled=not (can_manage and sure), key="docs_remove"):

@@ -23,6 +23,11 @@ KINDS = (
     "signature",  # 落款: the issuing office under a notice
 )
 
+KIND_ZH = {"cover": "封面", "foreword": "前言", "introduction": "引言/导语", "chapter": "章", "clause": "条",
+           "item": "列项", "note": "注", "term": "术语", "figure": "图", "table": "表", "table-row": "表格行",
+           "form": "表单", "reference": "参考文献", "fragment": "首部文字", "signature": "落款"}
+assert set(KIND_ZH) == set(KINDS)
+
 STRENGTHS = ("shall", "should", "may", "shall-not", "none")
 STRENGTH_ZH = {"shall": "应", "should": "宜", "may": "可", "shall-not": "不应", "none": "无"}
 

@@ -162,10 +162,13 @@ class ClauseBrowser:
                 self.select(hits[0][0], hits[0][1]["clause"])  # the first hit, not the old unit
         sel = self.selected
         for d, u in hits[:MAX_HITS]:
-            st.button(self.hit_label(d, u, q, everywhere), key=self.k(f"h-{d}-{u['clause']}"), on_click=self.select,
-                      args=(d, u["clause"]), type="primary" if sel == (d, u["clause"]) else "tertiary")
+            chosen = sel == (d, u["clause"])
+            st.button(self.hit_label(d, u, q, everywhere, on_dark=chosen), key=self.k(f"h-{d}-{u['clause']}"),
+                      on_click=self.select, args=(d, u["clause"]), type="primary" if chosen else "tertiary")
 
-    def hit_label(self, d: str, u: dict, q: str, with_doc: bool) -> str:
+    def hit_label(self, d: str, u: dict, q: str, with_doc: bool, on_dark: bool = False) -> str:
+        """on_dark: the selected hit (white text on the primary colour), where a light
+        highlight would hide the match: it is set in bold only."""
         text = (u["title"] or "") + " " + (u["text"] or "")
         at = text.find(q)
         if at < 0:
@@ -174,7 +177,8 @@ class ClauseBrowser:
             start = max(0, at - 6)  # the match near the start, so it survives the line's end
             snippet = ("…" if start else "") + text[start:at + len(q) + 20].replace("\n", " ")
         parts = md_text(snippet).split(md_text(q))
-        marked = f":orange-background[**{md_text(q)}**]".join(parts)
+        mark = f"**{md_text(q)}**" if on_dark else f":orange-background[**{md_text(q)}**]"
+        marked = mark.join(parts)
         where = md_text(doc_short(d)) + " " if with_doc else ""
         return f"{where}**{md_text(u['clause'])}**  {marked}"
 

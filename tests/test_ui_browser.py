@@ -328,15 +328,22 @@ def test_widget_from_another_origin_gives_a_cited_answer(widget_api, size, allow
         assert b.find_element(By.ID, "wg-clause-cite").text == cited
         b.switch_to.default_content()
         shot(b, f"widget-clause-{size}")
-        # a site that is not on the key's list: the browser refuses to show the widget in it
+        # a site that is not on the key's list: no chat, a Chinese explanation instead of the
+        # browser's blank refused frame
         b.get(widget_api["other"])
         click(b, "标准问答")
-        frame = b.find_element(By.CSS_SELECTOR, "iframe[data-brand-assistant]")
+        note = WebDriverWait(b, 30).until(lambda x: x.find_element(By.CSS_SELECTOR, "[data-brand-assistant=refused]"))
+        assert note.text.startswith("问答挂件无法在本网站显示")
+        assert not b.find_elements(By.CSS_SELECTOR, "iframe[data-brand-assistant]")
+        assert english(b, allowed) == []
+        shot(b, f"widget-refused-{size}")
+        # and framing /widget directly from that site is still refused by the browser
+        b.execute_script("var f = document.createElement('iframe'); f.id = 'direct'; f.src = arguments[0];"
+                         "document.body.appendChild(f);", widget_api["api"] + "/widget?key=" + WIDGET_KEY)
         time.sleep(2)
-        b.switch_to.frame(frame)
+        b.switch_to.frame(b.find_element(By.ID, "direct"))
         assert not b.find_elements(By.ID, "wg-input")
         b.switch_to.default_content()
-        shot(b, f"widget-refused-{size}")
     finally:
         b.quit()
 

@@ -26,10 +26,29 @@
     return f;
   }
 
+  // A site that is not on the key's list would see the browser's blank "refused to connect"
+  // frame (CSP frame-ancestors): ask the API first (CORS allows only the listed sites) and
+  // say in Chinese why the chat is not shown.
+  function refusal(height) {
+    var d = document.createElement("div");
+    d.setAttribute("data-brand-assistant", "refused");
+    d.style.cssText = "box-sizing:border-box;height:" + height + ";padding:24px;font:15px/1.7 sans-serif;" +
+      "color:#444;background:#fafafa;";
+    d.textContent = "问答挂件无法在本网站显示：本网站未登记该挂件密钥，或问答服务暂时无法连接。请联系本网站管理员。";
+    return d;
+  }
+  function mountInto(parent, height) {
+    fetch(base + "v1/roles", {headers: {"X-API-Key": key}, credentials: "omit"}).then(function (r) {
+      parent.appendChild(r.ok ? frame(height) : refusal(height));
+    }, function () {
+      parent.appendChild(refusal(height));
+    });
+  }
+
   var target = me.getAttribute("data-target");
   if (target) {
     var host = document.querySelector(target);
-    if (host) host.appendChild(frame(host.getAttribute("data-height") || "600px"));
+    if (host) mountInto(host, host.getAttribute("data-height") || "600px");
     return;
   }
 
@@ -46,7 +65,7 @@
     "border:0;border-radius:22px;padding:10px 18px;font-size:15px;cursor:pointer;box-shadow:0 2px 10px rgba(0,0,0,.2);";
   var loaded = false;
   function toggle(open) {
-    if (open && !loaded) { panel.appendChild(frame("100%")); loaded = true; }
+    if (open && !loaded) { mountInto(panel, "100%"); loaded = true; }
     panel.style.display = open ? "block" : "none";
     button.textContent = open ? "收起问答" : (me.getAttribute("data-label") || "标准问答");
   }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port, wait_for_http
+from tests.conftest import ROOT, free_port, stop_process, wait_for_http
 
 ARTIFACTS = ROOT / "test-artifacts"
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
@@ -94,21 +94,9 @@ def start_ui(env: dict, port: int | None = None, warm: bool = True) -> tuple[sub
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     if not wait_for_http(f"{url}/_stcore/health", 90, interval=0.5):
-        stop(proc)
+        stop_process(proc)
         raise RuntimeError("the Streamlit UI did not start")
     return proc, url
-
-
-def stop(proc: subprocess.Popen) -> None:
-    import signal
-
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 def english(browser, allowed: set[str]) -> list[str]:

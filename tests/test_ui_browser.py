@@ -22,7 +22,6 @@ from tests.browser import (
     settle,
     shot,
     start_ui,
-    stop,
     wait_text,
 )
 from tests.conftest import free_port, start_serve, stop_process, wait_for_http
@@ -44,7 +43,7 @@ def ui(real_index, real_settings, tmp_path_factory):
            "BA_OPEN_MODE": "1"}
     proc, url = start_ui(env)
     yield {"url": url, "data": tmp / "data", "curated": tmp / "curated"}
-    stop(proc)
+    stop_process(proc)
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +196,7 @@ def test_a_cold_start_says_so_in_chinese(real_settings, tmp_path):
         wait_text(b, "区域品牌培育问答助手", 180)
     finally:
         b.quit()
-        stop(proc)
+        stop_process(proc)
 
 
 PAGES = [("chat", "/", "区域品牌培育问答助手"), ("browse", "/browse", "条款浏览"), ("report", "/report", "生成草稿"),

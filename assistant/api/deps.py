@@ -191,11 +191,9 @@ async def get_batcher(request: Request, chat: Annotated[ChatService, Depends(get
 
 Chat = Annotated[ChatService, Depends(get_chat)]
 Batcher = Annotated[QueryVectorBatcher, Depends(get_batcher)]
-CallerDep = Annotated[Caller, Depends(require_key)]
 AskCaller = Annotated[Caller, Depends(scoped("ask"))]
 SearchCaller = Annotated[Caller, Depends(scoped("search"))]
 FeedbackCaller = Annotated[Caller, Depends(scoped("feedback"))]
 ReportsCaller = Annotated[Caller, Depends(scoped("reports"))]
 AdminCaller = Annotated[Caller, Depends(scoped("admin"))]
-AdminDep = AdminCaller  # the corpus routes (documents add/replace/remove)
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]

@@ -26,7 +26,6 @@ from assistant.api.convert import (
 )
 from assistant.api.deps import (
     AdminCaller,
-    AdminDep,
     AppSettings,
     AskCaller,
     Batcher,
@@ -239,7 +238,7 @@ def _ingest_and_add(request: Request, settings, name: str, data: bytes, form: di
 
 @documents_router.post("/documents", response_model=IngestReport, responses=ADMIN_ERRORS,
                        summary="添加文件（管理员）：PDF（含扫描件）、DOCX、HTML、TXT、MD；dry_run 只返回解析报告")
-async def add_document(request: Request, settings: AppSettings, _: AdminDep,
+async def add_document(request: Request, settings: AppSettings, _: AdminCaller,
                        file: Annotated[UploadFile, File(description="文件")],
                        dry_run: Annotated[bool, Form(description="只解析、不写入")] = False,
                        replace: Annotated[bool, Form(description="替换同编号的旧版本")] = False,
@@ -260,7 +259,7 @@ async def add_document(request: Request, settings: AppSettings, _: AdminDep,
 
 @documents_router.delete("/documents/{doc_id}", response_model=RemoveResponse, responses=ADMIN_ERRORS,
                          summary="删除文件（管理员）：语料、清单与索引")
-async def remove_document(doc_id: str, request: Request, settings: AppSettings, _: AdminDep):
+async def remove_document(doc_id: str, request: Request, settings: AppSettings, _: AdminCaller):
     from assistant.ingest.kb import KnowledgeBase
 
     meta = await run_in_threadpool(KnowledgeBase(settings, embed=request.app.state.embed).remove, doc_id)

@@ -254,7 +254,8 @@ def _strip_front_and_back(spec: DocumentSpec, lines: list[Line | None], b: _Buil
         if _is_doc_title(spec, ln.text):
             b.skip(ln, "doc-title")
             continue
-        if re.match(r"^中华人民共和国\S*标准$", ln.text) or ln.text.endswith("统一印制") or ln.text == "版权专有 侵权必究":
+        if (re.match(r"^中华人民共和国\S*标准$", ln.text) or ln.text.endswith("统一印制")
+                or compact(ln.text) == "版权专有侵权必究"):
             b.skip(ln, "back-cover")
             continue
         ln.after_break = pending_break

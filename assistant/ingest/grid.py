@@ -34,9 +34,17 @@ def _merge(segs: list[Seg], horizontal: bool, tol: float = 1.5) -> list[Seg]:
     return [tuple(s) for s in out]  # type: ignore[misc]
 
 
+def spans_a_cell(s: Seg, v: list[Seg], tol: float = 3.0) -> bool:
+    """Does horizontal segment `s` run from one vertical rule to another (a cell's border)?
+    A line inside a cell that reaches neither side — the underline of a blank to fill in
+    (`支持力度________万元`) — is not a row boundary."""
+    xs = sorted(t[0] for t in v if t[1] - tol <= s[1] <= t[3] + tol)
+    return any(b - a >= 8.0 for a in xs if s[0] <= a + tol for b in xs if s[2] >= b - tol)
+
+
 def tables_from_segments(hsegs: list[Seg], vsegs: list[Seg], min_len: float = 8.0) -> list[Table]:
-    h = [s for s in _merge(hsegs, True) if s[2] - s[0] >= min_len]
     v = [s for s in _merge(vsegs, False) if s[3] - s[1] >= min_len]
+    h = [s for s in _merge(hsegs, True) if s[2] - s[0] >= min_len and spans_a_cell(s, v)]
     if len(h) < 2 or not v:
         return []
     # distinct rule heights (rules of one row boundary drawn in pieces share a y)

@@ -32,6 +32,8 @@ LABEL_START = re.compile(
     r"（[一二三四五六七八九十]{1,3}）|\d{1,2}[.．](?!\d)|注\s*\d*\s*[：:]|附\s*录|附件\s*\d|表\s*[A-Z0-9]|图\s*\d|"
     r"前\s*言$|引\s*言$|参\s*考\s*文\s*献|\[\d+\]|[-–•●·▪◆]\s|——|□)")
 BULLET = re.compile(r"^[•●·▪◆–]\s*")
+# a TOC entry as OCR reads it: most leader dots lost, the page number set apart (`11.1绩效评价. ..15`)
+OCR_TOC_ENTRY = re.compile(r"\s[.．·…]+\s*\d{1,3}$")
 SENTENCE_END = "。！？；;：:"
 
 
@@ -212,7 +214,7 @@ def _serialize_pages(ex: Extraction, standard: bool) -> str:
         if toc_state == "in":
             # the rest of the TOC head's page is the table of contents (OCR may lose the leader
             # dots and page numbers); on later pages, lines while they look like entries
-            if page == toc_head_page or RE_TOC_ENTRY.search(text):
+            if page == toc_head_page or RE_TOC_ENTRY.search(text) or OCR_TOC_ENTRY.search(text):
                 entry = _toc_entry(text)
                 out.append(entry if RE_TOC_ENTRY.search(entry) else entry + ".....")
                 continue

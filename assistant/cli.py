@@ -411,7 +411,7 @@ def cmd_report_draft(args: argparse.Namespace) -> int:
 
 def cmd_documents_add(args: argparse.Namespace) -> int:
     from assistant.corpus.vocab import load_vocab
-    from assistant.ingest.ocr import make_engine
+    from assistant.ingest.ocr import OcrOptions, make_engine
     from assistant.ingest.pipeline import ingest_file, summary_lines
 
     settings = get_settings()
@@ -433,7 +433,7 @@ def cmd_documents_add(args: argparse.Namespace) -> int:
         bar.refresh()
 
     path = Path(args.file)
-    ocr = make_engine(settings.ocr_engine)
+    ocr = make_engine(settings.ocr_engine, OcrOptions.from_settings(settings))
     result = ingest_file(path, load_vocab(settings.vocab_dir), doc_id=args.doc_id, code=args.code,
                          title=args.title, nature=args.nature, issuer=args.issuer, ocr_engine=ocr,
                          max_bytes=int(settings.max_upload_mb * 2**20), progress=progress)
@@ -596,6 +596,29 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def cmd_ocr_models(args: argparse.Namespace) -> int:
+    """Rewrite the wheel's OCR models for speed (set-up; assistant/ingest/ocrmodels.py)."""
+    from assistant.ingest import ocrmodels
+
+    model_dir = Path(args.dir) if args.dir else Path(get_settings().ocr_model_dir)
+    if args.check:
+        built = ocrmodels.is_built(model_dir)
+        print(f"OCR 模型{'已改写' if built else '尚未改写（使用 rapidocr 自带模型，速度约慢一倍）'}：{model_dir}")
+        return 0 if built else 1
+    try:
+        report = ocrmodels.build(model_dir)
+    except ImportError:
+        print("改写 OCR 模型需要 onnx 包（pip install onnx）；未改写时使用 rapidocr 自带模型，结果相同、速度较慢。",
+              file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"OCR 模型已改写：{model_dir}（检测：{report['det']}，识别：{report['rec']}；"
+              f"与原模型输出的最大差异 {max(report['det_max_diff'], report['rec_max_diff']):.1e}）")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="brand-assistant", description="区域品牌培育标准与政策问答助手")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -678,6 +701,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2)
     serve.set_defaults(func=cmd_serve)
+
+    om = sub.add_parser("ocr-models", help="改写 OCR 模型以提速（安装时运行一次；结果不变）")
+    om.add_argument("--dir", help="写入目录（默认 BA_OCR_MODEL_DIR）")
+    om.add_argument("--check", action="store_true", help="只检查是否已改写")
+    om.add_argument("--json", action="store_true")
+    om.set_defaults(func=cmd_ocr_models)
 
     ui = sub.add_parser("ui", help="启动问答界面（Streamlit；启动时即加载索引）")
     ui.add_argument("--host", default="127.0.0.1")

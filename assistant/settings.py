@@ -75,6 +75,15 @@ class Settings(BaseSettings):
         "rapidocr", description="OCR of scanned PDF pages: rapidocr (PP-OCRv4 models inside the "
         "rapidocr-onnxruntime wheel; the measured default), tesseract (Debian tesseract-ocr-chi-sim), off")
     ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution scanned pages are rendered at for OCR")
+    ocr_workers: int = Field(1, ge=1, le=16, description="RapidOCR: pages read in this many worker processes "
+                             "(benchmarks/README.md, OCR speed)")
+    ocr_threads: int = Field(2, ge=1, le=64, description="RapidOCR: onnxruntime threads per process")
+    ocr_models: Literal["optimized", "wheel"] = Field(
+        "optimized", description="RapidOCR: the PP-OCRv4 models as rewritten at set-up (`brand-assistant "
+        "ocr-models`: the same arithmetic in fewer operators, about twice as fast) or the wheel's own; "
+        "optimized falls back to the wheel's while they have not been built")
+    ocr_model_dir: Path = Field(ROOT / ".cache" / "ocr-models", description="Where `ocr-models` writes the "
+                                "rewritten OCR models")
     open_mode: bool = Field(False, description="Local single-user mode: no key needed. Ignored when api_keys is set")
     rate_limit_per_minute: int = Field(
         600, ge=0, description="Requests per key (open mode: per client address) per minute, one limit shared "

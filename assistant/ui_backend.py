@@ -52,14 +52,14 @@ class LocalBackend:
                      meta: dict | None = None, progress=None, admin_key: str | None = None) -> dict:
         from assistant.corpus.vocab import load_vocab
         from assistant.ingest.kb import KnowledgeBase
-        from assistant.ingest.ocr import make_engine
+        from assistant.ingest.ocr import OcrOptions, make_engine
         from assistant.ingest.pipeline import ingest_file
 
         if not dry_run:
             self._check_admin(admin_key)
         s = self.settings
         result = ingest_file(Path(name), load_vocab(s.vocab_dir), data=data, max_bytes=int(s.max_upload_mb * 2**20),
-                             ocr_engine=make_engine(s.ocr_engine), progress=progress,
+                             ocr_engine=make_engine(s.ocr_engine, OcrOptions.from_settings(s)), progress=progress,
                              **{k: v for k, v in (meta or {}).items() if v is not None})
         report = {**result.report(), "dry_run": dry_run}
         if dry_run:

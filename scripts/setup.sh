@@ -55,6 +55,13 @@ if [ "$(id -u)" = "0" ] && [ -d /etc/fonts/conf.d ]; then
   .venv/bin/python -m assistant.reports.render --fontconfig /etc/fonts/conf.d/65-brand-assistant-gongwen.conf >/dev/null
 fi
 
+# The OCR models rewritten for speed (same arithmetic, fewer operators; assistant/ingest/ocrmodels.py):
+# built once from the models inside the rapidocr wheel, nothing downloaded.
+if ! .venv/bin/brand-assistant ocr-models --check >/dev/null 2>&1; then
+  .venv/bin/brand-assistant ocr-models >/dev/null ||
+    echo "setup: the OCR models could not be rewritten; OCR uses the wheel's models (same results, slower)" >&2
+fi
+
 # OCR comparison (benchmarks/bench_ingest.py ocr --engine tesseract): Debian's tesseract with the
 # simplified-Chinese model. Not the default engine (RapidOCR ships in the wheel); optional.
 if ! command -v tesseract >/dev/null 2>&1 && [ "${BA_SETUP_TESSERACT:-1}" = "1" ]; then

@@ -223,11 +223,12 @@ def _ingest_and_add(request: Request, settings, name: str, data: bytes, form: di
     """Parse the upload (and, unless dry_run, add it): runs in the worker's thread pool."""
     from assistant.corpus.vocab import load_vocab
     from assistant.ingest.kb import KnowledgeBase
-    from assistant.ingest.ocr import make_engine
+    from assistant.ingest.ocr import OcrOptions, make_engine
     from assistant.ingest.pipeline import ingest_file
 
     result = ingest_file(Path(name), load_vocab(settings.vocab_dir), data=data,
-                         max_bytes=int(settings.max_upload_mb * 2**20), ocr_engine=make_engine(settings.ocr_engine),
+                         max_bytes=int(settings.max_upload_mb * 2**20),
+                         ocr_engine=make_engine(settings.ocr_engine, OcrOptions.from_settings(settings)),
                          **{k: v for k, v in form.items() if k in ("doc_id", "code", "title", "nature", "issuer")})
     report = {**result.report(), "dry_run": form["dry_run"]}
     if form["dry_run"]:

@@ -1,23 +1,35 @@
-"""OCR of scanned pages, offline: RapidOCR (PP-OCRv4 Chinese models shipped inside the
+"""OCR of scanned pages, offline: RapidOCR's PP-OCRv4 Chinese models (shipped inside the
 rapidocr-onnxruntime wheel; the default, chosen by measurement — benchmarks/README.md) or
 Debian's tesseract (tesseract-ocr-chi-sim). Nothing is downloaded at run time.
 
 A page image becomes the same `Page` of visual lines and ruled tables a text-layer PDF
-page gives (the ruling lines of a form are found with OpenCV, which RapidOCR depends on),
-so paragraphs and forms are rebuilt by the same code (serialize.py).
+page gives (the ruling lines of a form are found with OpenCV), so paragraphs and forms are
+rebuilt by the same code (serialize.py).
 
-Two corrections, both of layout and never of wording:
+The PP-OCR models are run here through onnxruntime directly, with RapidOCR's own pre- and
+post-processing (detection: DB; recognition: CTC), for three reasons: the position of every
+recognised character is kept (the CTC column it was read at), which the geometric repairs
+of ocrfix.py need; the onnxruntime session options and the batch size are ours (measured:
+benchmarks/README.md, "OCR speed"); and pages can be read by worker processes in parallel.
+
+Corrections after recognition, all of layout and geometry, never of wording:
 - the 180° direction classifier is off: on upright scans it flipped correct lines;
+- ink that detection missed (an item letter, a 一、 set apart from its heading) is read on its
+  own, or with the box it touches; checkboxes are found as empty squares; the width of
+  ambiguous punctuation (，/, ；/; （/( …) is taken from the spacing on the page (ocrfix.py);
 - OCR drops the space between a clause number and its title (`4.1全面梳理`): it is restored
   where the parser needs it (a number then a Chinese character at the start of a line).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import subprocess
 import tempfile
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +65,29 @@ def restore_checkboxes(text: str) -> str:
     return _BOX.sub("□", text) if _BOX.match(text) else text
 
 
+@dataclass
+class OcrBox:
+    """One text box the engine read, in page-image pixels. `xs`: the x centre of each
+    character of `text` (where the recogniser read it), when the engine gives positions."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+    score: float
+    xs: list[float] | None = None
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+
+# --- the development cache of raw OCR output -------------------------------------------
+
+CACHE_VERSION = 2
+
+
 def _cache_path(engine: str, img: np.ndarray) -> Path | None:
     """BA_OCR_CACHE_DIR (development and benchmarks only): the engine's raw boxes per page
     image, so that the layout code after OCR can be re-run without OCR-ing again."""
@@ -62,23 +97,23 @@ def _cache_path(engine: str, img: np.ndarray) -> Path | None:
     root = os.environ.get("BA_OCR_CACHE_DIR")
     if not root:
         return None
-    return Path(root) / f"{engine}-{hashlib.sha1(img.tobytes()).hexdigest()}.json"
+    return Path(root) / f"{engine}-v{CACHE_VERSION}-{hashlib.sha1(img.tobytes()).hexdigest()}.json"
 
 
-def _cache_get(engine: str, img: np.ndarray):
+def _cache_get(engine: str, img: np.ndarray) -> list[OcrBox] | None:
     import json
 
     p = _cache_path(engine, img)
-    return [tuple(b) for b in json.loads(p.read_text())] if p is not None and p.exists() else None
+    return [OcrBox(**b) for b in json.loads(p.read_text())] if p is not None and p.exists() else None
 
 
-def _cache_put(engine: str, img: np.ndarray, boxes) -> None:
+def _cache_put(engine: str, img: np.ndarray, boxes: list[OcrBox]) -> None:
     import json
 
     p = _cache_path(engine, img)
     if p is not None:
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps(boxes, ensure_ascii=False))
+        p.write_text(json.dumps([asdict(b) for b in boxes], ensure_ascii=False))
 
 
 def _gray(png: bytes) -> np.ndarray:
@@ -88,8 +123,8 @@ def _gray(png: bytes) -> np.ndarray:
     return cv2.imdecode(arr, cv2.IMREAD_GRAYSCALE)
 
 
-def ruling_segments(img: np.ndarray, scale: float) -> tuple[list, list]:
-    """Horizontal and vertical rules of a page image (OpenCV morphology), in points."""
+def ruling_segments(img: np.ndarray, scale: float = 1.0) -> tuple[list, list]:
+    """Horizontal and vertical rules of a page image (OpenCV morphology), in pixels × `scale`."""
     import cv2
 
     bw = cv2.adaptiveThreshold(255 - img, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 15, -2)
@@ -113,42 +148,242 @@ def ruling_segments(img: np.ndarray, scale: float) -> tuple[list, list]:
     return out[0], out[1]
 
 
+# --- RapidOCR's models through onnxruntime ------------------------------------------------
+
+@dataclass(frozen=True)
+class OcrOptions:
+    """How the PP-OCR models run (benchmarks/README.md, "OCR speed", for the measurements
+    behind the defaults). `workers` > 1 reads pages in that many processes, each with
+    `threads` onnxruntime threads; `det_side`: the longest side detection sees (None: the
+    page image as rendered); `models`: "optimized" (rewritten at set-up, ocrmodels.py) or
+    "wheel"; `model_dir`: where the rewritten ones are (None: the settings')."""
+
+    @classmethod
+    def from_settings(cls, settings=None) -> "OcrOptions":
+        if settings is None:
+            from assistant.settings import get_settings
+
+            settings = get_settings()
+        return cls(threads=settings.ocr_threads, workers=settings.ocr_workers, models=settings.ocr_models,
+                   model_dir=str(settings.ocr_model_dir))
+
+    threads: int = 2
+    workers: int = 1
+    det_side: int | None = None
+    rec_batch: int = 6
+    models: str = "optimized"
+    model_dir: str | None = None
+    graph_opt: str = "all"  # basic | extended | all
+    parallel_exec: bool = False
+    mem_arena: bool = False
+    spin: bool = True  # onnxruntime's intra-op threads spin while waiting for work
+
+
+REC_HEIGHT = 48
+TEXT_SCORE = 0.5  # RapidOCR's own threshold below which a box's text is dropped
+
+
+def _session(path: Path, opts: OcrOptions):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.log_severity_level = 4
+    so.intra_op_num_threads = max(1, opts.threads)
+    so.inter_op_num_threads = 1
+    so.enable_cpu_mem_arena = opts.mem_arena
+    so.graph_optimization_level = {"basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                                   "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                                   "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL}[opts.graph_opt]
+    so.execution_mode = ort.ExecutionMode.ORT_PARALLEL if opts.parallel_exec else ort.ExecutionMode.ORT_SEQUENTIAL
+    if not opts.spin:
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), sess_options=so, providers=["CPUExecutionProvider"])
+
+
+def _crop(img: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, bool]:
+    """RapidOCR's crop of a (possibly slanted) box; True when it was turned upright (a
+    tall box), whose character positions then mean nothing."""
+    import cv2
+
+    w = int(max(np.linalg.norm(points[0] - points[1]), np.linalg.norm(points[2] - points[3])))
+    h = int(max(np.linalg.norm(points[0] - points[3]), np.linalg.norm(points[1] - points[2])))
+    std = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(points.astype(np.float32), std)
+    out = cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
+    if out.shape[0] * 1.0 / max(out.shape[1], 1) >= 1.5:
+        return np.rot90(out), True
+    return out, False
+
+
 class RapidOcrEngine:
     name = "rapidocr"
 
-    def __init__(self, threads: int = 2) -> None:
-        from rapidocr_onnxruntime import RapidOCR
+    def __init__(self, options: OcrOptions | None = None) -> None:
+        import rapidocr_onnxruntime  # noqa: F401 - fails here (ImportError) when not installed
 
-        self.ocr = RapidOCR(use_cls=False, max_side_len=2400, intra_op_num_threads=threads,
-                            inter_op_num_threads=1)
+        self.options = options or OcrOptions.from_settings()
+        # seconds spent, for the benchmarks: model loading, detection, recognition, repairs
+        self.timings = {"load": 0.0, "det": 0.0, "rec": 0.0, "repair": 0.0}
+        self._det = None
+        self._rec = None
+        self._chars: list[str] | None = None
 
-    def boxes(self, img: np.ndarray) -> list[tuple[float, float, float, float, str, float]]:
+    # the sessions are made on first use: a parent that hands its pages to workers never loads them
+    def _load(self) -> None:
+        if self._det is not None:
+            return
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
+        from rapidocr_onnxruntime.ch_ppocr_rec.utils import CTCLabelDecode
+
+        from assistant.ingest.ocrmodels import model_paths
+
+        t = time.perf_counter()
+        det_path, rec_path = model_paths(self.options.models,
+                                         Path(self.options.model_dir) if self.options.model_dir else None)
+        self._det = _session(det_path, self.options)
+        self._rec = _session(rec_path, self.options)
+        self.timings["load"] += time.perf_counter() - t
+        meta = self._rec.get_modelmeta().custom_metadata_map
+        self._chars = CTCLabelDecode(character=meta["character"].splitlines()).character
+        self._post = DBPostProcess(thresh=0.3, box_thresh=0.5, max_candidates=1000, unclip_ratio=1.6,
+                                   use_dilation=True, score_mode="fast")
+
+    def detect(self, bgr: np.ndarray) -> list[np.ndarray]:
+        """Text boxes (four corner points each), as RapidOCR's TextDetector finds them."""
+        import cv2
+
+        self._load()
+        t = time.perf_counter()
+        h, w = bgr.shape[:2]
+        side = self.options.det_side
+        ratio = min(1.0, side / max(h, w)) if side else 1.0
+        rh, rw = max(32, int(round(h * ratio / 32) * 32)), max(32, int(round(w * ratio / 32) * 32))
+        x = cv2.resize(bgr, (rw, rh)).astype(np.float32)
+        x = (x / 255.0 - 0.5) / 0.5
+        x = x.transpose(2, 0, 1)[None]
+        pred = self._det.run(None, {self._det.get_inputs()[0].name: x})[0]
+        boxes, _ = self._post(pred, (h, w))
+        out = []
+        for box in boxes:
+            box = _order_clockwise(np.asarray(box, dtype=np.float32))
+            box[:, 0] = np.clip(np.round(box[:, 0]), 0, w - 1)
+            box[:, 1] = np.clip(np.round(box[:, 1]), 0, h - 1)
+            if np.linalg.norm(box[0] - box[1]) <= 3 or np.linalg.norm(box[0] - box[3]) <= 3:
+                continue
+            out.append(box)
+        self.timings["det"] += time.perf_counter() - t
+        return out
+
+    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float, list[float]]]:
+        """Text, confidence and the x of each character (in crop pixels) for each crop (BGR),
+        in batches of similar width (as RapidOCR's TextRecognizer does)."""
+        import cv2
+
+        self._load()
+        t = time.perf_counter()
+        res: list[tuple[str, float, list[float]]] = [("", 0.0, [])] * len(crops)
+        ratios = [c.shape[1] / float(max(c.shape[0], 1)) for c in crops]
+        order = np.argsort(np.array(ratios))
+        name = self._rec.get_inputs()[0].name
+        bs = max(1, self.options.rec_batch)
+        for beg in range(0, len(crops), bs):
+            idx = order[beg:beg + bs]
+            max_ratio = max([320 / REC_HEIGHT] + [ratios[i] for i in idx])
+            width = int(REC_HEIGHT * max_ratio)
+            batch = np.zeros((len(idx), 3, REC_HEIGHT, width), dtype=np.float32)
+            scales = []
+            for k, i in enumerate(idx):
+                c = crops[i]
+                rw = min(width, int(math.ceil(REC_HEIGHT * ratios[i])))
+                im = cv2.resize(c, (rw, REC_HEIGHT)).astype(np.float32).transpose(2, 0, 1) / 255.0
+                batch[k, :, :, :rw] = (im - 0.5) / 0.5
+                scales.append(rw / max(c.shape[1], 1))
+            preds = self._rec.run(None, {name: batch})[0]
+            steps = preds.shape[1]
+            for k, i in enumerate(idx):
+                ids = preds[k].argmax(1)
+                probs = preds[k].max(1)
+                keep = ids != 0
+                keep[1:] &= ids[1:] != ids[:-1]
+                cols = np.nonzero(keep)[0]
+                text = "".join(self._chars[j] for j in ids[cols])
+                score = float(probs[cols].mean()) if len(cols) else 0.0
+                xs = [float((c + 0.5) * width / steps / scales[k]) for c in cols]
+                res[i] = (text, score, xs)
+        self.timings["rec"] += time.perf_counter() - t
+        return res
+
+    def read(self, img: np.ndarray) -> list[OcrBox]:
+        """The page's text boxes as detected and recognised (no repairs)."""
+        import cv2
+
         cached = _cache_get(self.name, img)
         if cached is not None:
             return cached
-        result, _ = self.ocr(img, use_cls=False)
+        bgr = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img
+        quads = self.detect(bgr)
+        crops = [_crop(bgr, q) for q in quads]
         out = []
-        for box, text, score in result or []:
-            xs = [p[0] for p in box]
-            ys = [p[1] for p in box]
-            out.append((min(xs), min(ys), max(xs), max(ys), text, float(score)))
+        for q, (crop, turned), (text, score, xs) in zip(quads, crops, self.recognize([c for c, _ in crops])):
+            if score < TEXT_SCORE or not text.strip():
+                continue
+            x0, y0 = float(q[:, 0].min()), float(q[:, 1].min())
+            x1, y1 = float(q[:, 0].max()), float(q[:, 1].max())
+            out.append(OcrBox(x0, y0, x1, y1, text, score,
+                              None if turned else [round(float(q[0][0]) + x, 1) for x in xs]))
         _cache_put(self.name, img, out)
         return out
 
+    def read_regions(self, img: np.ndarray, rects: list[tuple[int, int, int, int]], pad: int) -> list[OcrBox]:
+        """Recognition alone on page regions (x0, y0, x1, y1), each on a white margin of `pad`."""
+        import cv2
+
+        if not rects:
+            return []
+        crops = []
+        for x0, y0, x1, y1 in rects:
+            c = cv2.copyMakeBorder(img[y0:y1, x0:x1], pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+            crops.append(cv2.cvtColor(c, cv2.COLOR_GRAY2BGR))
+        out = []
+        for (x0, y0, x1, y1), (text, score, xs) in zip(rects, self.recognize(crops)):
+            out.append(OcrBox(float(x0), float(y0), float(x1), float(y1), text, score,
+                              [round(x0 - pad + x, 1) for x in xs]))
+        return out
+
+    def boxes(self, img: np.ndarray, hsegs: list | None = None, vsegs: list | None = None) -> list[OcrBox]:
+        """The page's text boxes, repaired (ocrfix.py)."""
+        from assistant.ingest.ocrfix import repair
+
+        boxes = self.read(img)
+        t = time.perf_counter()
+        rec0 = self.timings["rec"]
+        out = repair(self, img, boxes, hsegs or [], vsegs or [])
+        self.timings["repair"] += time.perf_counter() - t - (self.timings["rec"] - rec0)
+        return out
+
     def page(self, png: bytes, number: int, width: float, height: float, dpi: int) -> Page:
-        return _page_from_boxes(self, png, number, width, height, dpi)
+        return assemble_page(read_page(self, png), number, width, height, dpi)
+
+
+def _order_clockwise(pts: np.ndarray) -> np.ndarray:
+    xs = pts[np.argsort(pts[:, 0]), :]
+    left, right = xs[:2, :], xs[2:, :]
+    tl, bl = left[np.argsort(left[:, 1]), :]
+    tr, br = right[np.argsort(right[:, 1]), :]
+    return np.array([tl, tr, br, bl], dtype=np.float32)
 
 
 class TesseractEngine:
     """tesseract chi_sim, word boxes from its TSV output, joined into lines."""
 
     name = "tesseract"
+    options = OcrOptions(workers=1)
 
     def __init__(self) -> None:
         if not shutil.which("tesseract"):
             raise RuntimeError("tesseract not installed")
 
-    def boxes(self, img: np.ndarray) -> list[tuple[float, float, float, float, str, float]]:
+    def boxes(self, img: np.ndarray, hsegs: list | None = None, vsegs: list | None = None) -> list[OcrBox]:
         import cv2
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -172,31 +407,51 @@ class TesseractEngine:
                     text += " "
                 text += w[4]
                 prev = w
-            out.append((min(w[0] for w in words), min(w[1] for w in words),
-                        max(w[0] + w[2] for w in words), max(w[1] + w[3] for w in words), text,
-                        sum(w[5] for w in words) / len(words)))
+            out.append(OcrBox(min(w[0] for w in words), min(w[1] for w in words),
+                              max(w[0] + w[2] for w in words), max(w[1] + w[3] for w in words), text,
+                              sum(w[5] for w in words) / len(words)))
         return out
 
     def page(self, png: bytes, number: int, width: float, height: float, dpi: int) -> Page:
-        return _page_from_boxes(self, png, number, width, height, dpi)
+        return assemble_page(read_page(self, png), number, width, height, dpi)
 
 
-def _page_from_boxes(engine, png: bytes, number: int, width: float, height: float, dpi: int) -> Page:
+# --- a page: OCR (the part worker processes do) and layout ----------------------------------
+
+@dataclass
+class PageRead:
+    """What OCR makes of one page image, in pixels: its text boxes and ruling lines."""
+
+    boxes: list[OcrBox]
+    hsegs: list = field(default_factory=list)
+    vsegs: list = field(default_factory=list)
+
+
+def read_page(engine, png: bytes) -> PageRead:
+    img = _gray(png)
+    hsegs, vsegs = ruling_segments(img)
+    return PageRead(engine.boxes(img, hsegs, vsegs), hsegs, vsegs)
+
+
+def assemble_page(read: PageRead, number: int, width: float, height: float, dpi: int) -> Page:
+    """Boxes and rules (pixels) → the page's lines and tables (points), as a text PDF page."""
+    from assistant.ingest.ocrfix import blanks, split_at_rules
     from assistant.ingest.pdf import build_page
 
-    img = _gray(png)
     scale = 72.0 / dpi
     spans = []
     confs = []
-    for x0, y0, x1, y1, text, score in engine.boxes(img):
-        text = text.strip()
+    for b in split_at_rules(read.boxes, read.vsegs) + blanks(read.boxes, read.hsegs, read.vsegs):
+        text = b.text.strip()
         if not text:
             continue
-        h = (y1 - y0) * scale
-        spans.append(VLine(text, x0 * scale, y0 * scale, x1 * scale, y1 * scale, size=round(h / 1.25, 1),
-                           conf=score))
-        confs.append(score)
-    hsegs, vsegs = ruling_segments(img, scale)
+        h = b.height * scale
+        spans.append(VLine(text, b.x0 * scale, b.y0 * scale, b.x1 * scale, b.y1 * scale, size=round(h / 1.25, 1),
+                           conf=b.score))
+        if b.xs is not None or not b.text.startswith("_"):
+            confs.append(b.score)
+    hsegs = [tuple(v * scale for v in s) for s in read.hsegs]
+    vsegs = [tuple(v * scale for v in s) for s in read.vsegs]
     page = build_page(number, width, height, spans, hsegs, vsegs)
     for it in page.items:
         if isinstance(it, VLine):
@@ -211,13 +466,36 @@ def _page_from_boxes(engine, png: bytes, number: int, width: float, height: floa
     return page
 
 
-def make_engine(name: str, threads: int = 2):
-    """The configured engine, or None when OCR is off or its software is missing."""
+# --- pages in parallel ------------------------------------------------------------------------
+
+def read_pages(engine, pngs, on_page=None) -> list[PageRead]:
+    """OCR of several page images; with `options.workers` > 1 (and more than one page) in
+    that many worker processes (ocrworker.py), each with its own onnxruntime sessions of
+    `options.threads` threads. `on_page(k)` is called as the k-th page is done."""
+    from dataclasses import asdict as _asdict
+
+    pngs = list(pngs)
+    workers = min(getattr(engine.options, "workers", 1), len(pngs))
+    if workers <= 1:
+        out = []
+        for k, png in enumerate(pngs):
+            out.append(read_page(engine, png))
+            if on_page:
+                on_page(k + 1)
+        return out
+    from assistant.ingest.ocrworker import read_pages_in_workers
+
+    return read_pages_in_workers(engine.name, _asdict(engine.options), pngs, workers, on_page)
+
+
+def make_engine(name: str, options: OcrOptions | None = None):
+    """The configured engine, or None when OCR is off or its software is missing. `options`:
+    how RapidOCR runs (None: from the settings, BA_OCR_*)."""
     if name == "off":
         return None
     try:
         if name == "tesseract":
             return TesseractEngine()
-        return RapidOcrEngine(threads=threads)
+        return RapidOcrEngine(options=options)
     except (ImportError, RuntimeError, OSError):
         return None

@@ -145,14 +145,15 @@ def extract_pdf(path: Path, ocr_engine=None, progress: Progress | None = None, d
         if ocr_engine is None:
             raise IngestError(path, f"PDF 的 {len(scanned)} 页没有文字层（扫描件或图片），需要 OCR 识别，"
                                     "但本机的 OCR 不可用（BA_OCR_ENGINE=off 或未安装 rapidocr-onnxruntime）。")
+        from assistant.ingest.ocr import assemble_page, read_pages
+
         ex.ocr = True
         ex.ocr_engine = ocr_engine.name
-        for k, i in enumerate(scanned):
+        pngs = (doc[i].get_pixmap(dpi=dpi, colorspace="gray").tobytes("png") for i in scanned)
+        reads = read_pages(ocr_engine, pngs, on_page=(lambda k: progress("ocr", k, len(scanned))) if progress else None)
+        for i, read in zip(scanned, reads):
             page = doc[i]
-            png = page.get_pixmap(dpi=dpi, colorspace="gray").tobytes("png")
-            ex.pages[i] = ocr_engine.page(png, i + 1, page.rect.width, page.rect.height, dpi)
-            if progress:
-                progress("ocr", k + 1, len(scanned))
+            ex.pages[i] = assemble_page(read, i + 1, page.rect.width, page.rect.height, dpi)
     drop_running_lines(ex.pages)
     for p in ex.pages:
         if not p.items:

@@ -3,6 +3,7 @@ corpus (results and the commands in benchmarks/README.md, "Ingest").
 
     .venv/bin/python benchmarks/bench_ingest.py speed     # a ~30-page text PDF: extract, parse, embed (e5), index
     .venv/bin/python benchmarks/bench_ingest.py ocr --pages 4 [--engine rapidocr|tesseract]
+    .venv/bin/python benchmarks/bench_ingest.py ocr-speed --pages 8 [--configs opt-2x1,…|all] [--repeat N]
     .venv/bin/python benchmarks/bench_ingest.py growth --scales 1,10,100
 
 growth: the corpus grown to N× with renamed copies of the five documents whose text is
@@ -268,6 +269,132 @@ def ocr(pages: int, engine: str, out: Path) -> dict:
             "mean_confidence": ex.ocr_confidence, "load": os.getloadavg()}
 
 
+# --- OCR speed: engine options -----------------------------------------------------------
+
+OCR_CONFIGS = {
+    # name: OcrOptions fields (models "wheel" = the rapidocr wheel's own model files)
+    "wheel-1x2": {"models": "wheel", "threads": 2, "workers": 1},
+    "wheel-2x1": {"models": "wheel", "threads": 1, "workers": 2},
+    "opt-1x2": {"models": "optimized", "threads": 2, "workers": 1},
+    "opt-2x1": {"models": "optimized", "threads": 1, "workers": 2},
+    "opt-1x1": {"models": "optimized", "threads": 1, "workers": 1},
+    "opt-2x1-batch1": {"models": "optimized", "threads": 1, "workers": 2, "rec_batch": 1},
+    "opt-2x1-batch12": {"models": "optimized", "threads": 1, "workers": 2, "rec_batch": 12},
+    "opt-2x1-batch24": {"models": "optimized", "threads": 1, "workers": 2, "rec_batch": 24},
+    "opt-2x1-arena": {"models": "optimized", "threads": 1, "workers": 2, "mem_arena": True},
+    "opt-2x1-graph-basic": {"models": "optimized", "threads": 1, "workers": 2, "graph_opt": "basic"},
+    "opt-2x1-graph-extended": {"models": "optimized", "threads": 1, "workers": 2, "graph_opt": "extended"},
+    "opt-1x2-parallel-exec": {"models": "optimized", "threads": 2, "workers": 1, "parallel_exec": True},
+    "opt-1x2-nospin": {"models": "optimized", "threads": 2, "workers": 1, "spin": False},
+    "opt-2x1-minwidth0": {"models": "optimized", "threads": 1, "workers": 2, "rec_min_width": 0},
+    "opt-2x1-det1600": {"models": "optimized", "threads": 1, "workers": 2, "det_side": 1600},
+    "opt-2x1-det1280": {"models": "optimized", "threads": 1, "workers": 2, "det_side": 1280},
+    # dynamic int8 quantisation (onnxruntime.quantization) of the wheel's recognition model:
+    # every Conv and MatMul, or the MatMuls only (in one process: the session is swapped in)
+    "int8-rec-conv+matmul-1x2": {"models": "wheel", "threads": 2, "workers": 1, "int8_rec": ["Conv", "MatMul"]},
+    "int8-rec-matmul-1x2": {"models": "wheel", "threads": 2, "workers": 1, "int8_rec": ["MatMul"]},
+}
+
+
+def _int8_rec(ops: list[str], out: Path) -> Path:
+    """The wheel's recognition model with dynamic int8 weights for `ops` (needs the onnx package)."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from assistant.ingest import ocrmodels
+
+    out.mkdir(parents=True, exist_ok=True)
+    dst = out / f"rec-int8-{'-'.join(ops).lower()}.onnx"
+    if not dst.exists():
+        model = onnx.load(str(ocrmodels.wheel_models() / ocrmodels.REC))
+        ocrmodels._constants_to_initializers(model)  # quantize_dynamic wants weights as initializers
+        onnx.save(model, str(out / "rec-fp32-init.onnx"))
+        quantize_dynamic(str(out / "rec-fp32-init.onnx"), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=ops)
+    return dst
+
+
+def _ocr_pages(pages: int, out: Path):
+    """T/GXAS 1220's body pages 5…: the text PDF, its 200 dpi scan, the reference text and labels."""
+    import pymupdf
+
+    import roundtrip
+    from assistant.corpus.manifest import load_manifest
+    from assistant.ingest.pdf import extract_pdf
+    from assistant.ingest.serialize import serialize
+
+    out.mkdir(parents=True, exist_ok=True)
+    spec = next(s for s in load_manifest(CORPUS) if s.doc_id == "gxas-1220-2026")
+    pdf = out / "gxas-1220-2026.pdf"
+    if not pdf.exists():
+        pdf = roundtrip.to_pdf(roundtrip.render_docx(spec, (CORPUS / spec.file).read_text(encoding="utf-8"),
+                                                     out / "gxas-1220-2026.docx"), out)
+    src = pymupdf.open(str(pdf))
+    part = pymupdf.open()
+    part.insert_pdf(src, from_page=4, to_page=4 + pages - 1)
+    part.save(str(out / f"part{pages}.pdf"))
+    scan = roundtrip.scan(out / f"part{pages}.pdf", out / f"part{pages}-scan.pdf")
+    ref_text = serialize(extract_pdf(out / f"part{pages}.pdf"), True)
+    labels = re.findall(r"\d+\.\d+(?:\.\d+)*|[a-z]\)", ref_text)
+    return scan, ref_text, labels
+
+
+def _ocr_score(ex, ref_text: str, labels: list[str]) -> dict:
+    import roundtrip
+    from assistant.corpus.parse import compact
+    from assistant.ingest.serialize import serialize
+
+    got_text = serialize(ex, True)
+    ref, got = compact(ref_text), compact(got_text)
+    return {"char_accuracy_pct": round(100 * (1 - roundtrip._edit_distance(ref, got) / len(ref)), 2),
+            "char_accuracy_folded_pct": round(100 * (1 - roundtrip._edit_distance(roundtrip._fold(ref), roundtrip._fold(got))
+                                                     / len(ref)), 2),
+            "labels_found_pct": round(100 * sum(lab in got_text for lab in labels) / max(len(labels), 1), 1)}
+
+
+def ocr_speed(pages: int, names: list[str], out: Path, repeat: int = 1) -> list[dict]:
+    """Seconds per page of each OCR configuration (OCR_CONFIGS) on `pages` scanned body pages of
+    T/GXAS 1220, wall clock from the first page image to the last page's layout (model
+    loading and worker start-up included), with the accuracy against the text layer.
+    `load` is the machine's load average before and after: measure on a quiet machine."""
+    import resource
+
+    from assistant.ingest.ocr import OcrOptions, RapidOcrEngine
+    from assistant.ingest.pdf import extract_pdf
+
+    os.environ.pop("BA_OCR_CACHE_DIR", None)  # read every page, every time
+    scan, ref_text, labels = _ocr_pages(pages, out)
+    rows = []
+    for name in names:
+        for _ in range(repeat):
+            conf = dict(OCR_CONFIGS[name])
+            int8 = conf.pop("int8_rec", None)
+            opts = OcrOptions(**{"model_dir": str(Settings().ocr_model_dir), **conf})
+            load0 = os.getloadavg()[0]
+            ru0 = resource.getrusage(resource.RUSAGE_SELF)
+            rc0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            engine = RapidOcrEngine(options=opts)
+            if int8:
+                from assistant.ingest.ocr import _session
+
+                engine._load()
+                engine._rec = _session(_int8_rec(int8, out / "int8"), opts)
+            ex = extract_pdf(scan, engine)
+            secs = time.perf_counter() - t
+            ru1 = resource.getrusage(resource.RUSAGE_SELF)
+            rc1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime +
+                   rc1.ru_utime + rc1.ru_stime - rc0.ru_utime - rc0.ru_stime)
+            row = {"config": name, "pages": pages, "s_per_page": round(secs / pages, 2),
+                   "cpu_s_per_page": round(cpu / pages, 2), **_ocr_score(ex, ref_text, labels),
+                   "load_before_after": [round(load0, 2), round(os.getloadavg()[0], 2)]}
+            if opts.workers == 1:
+                row.update({f"{k}_s_per_page": round(v / pages, 2) for k, v in engine.timings.items()})
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    return rows
+
+
 def pdfplumber_extract(path: Path):
     """The same extraction as assistant/ingest/pdf.py with pdfplumber as the library: its words
     (with font size) as spans, its edges as the rules; everything after that is shared."""
@@ -322,7 +449,10 @@ def pdflib(out: Path) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["speed", "ocr", "growth", "embed-rate", "pdflib"])
+    ap.add_argument("what", choices=["speed", "ocr", "ocr-speed", "growth", "embed-rate", "pdflib"])
+    ap.add_argument("--configs", default="wheel-1x2,wheel-2x1,opt-1x2,opt-2x1",
+                    help="ocr-speed: comma-separated names of OCR_CONFIGS, or 'all'")
+    ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--scales", default="1,10,100")
     ap.add_argument("--pages", type=int, default=4)
     ap.add_argument("--engine", default="rapidocr")
@@ -336,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(speed(out), ensure_ascii=False))
     elif args.what == "pdflib":
         pdflib(out / "pdflib")
+    elif args.what == "ocr-speed":
+        names = list(OCR_CONFIGS) if args.configs == "all" else args.configs.split(",")
+        ocr_speed(args.pages, names, out, args.repeat)
     elif args.what == "ocr":
         print(json.dumps(ocr(args.pages, args.engine, out), ensure_ascii=False))
     else:

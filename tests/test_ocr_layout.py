@@ -203,6 +203,19 @@ def test_a_character_read_twice_within_one_advance_is_one():
     assert ocrfix.drop_doubled(b, em=29).text == "引入现代"
     real = OcrBox(0, 0, 200, 30, "常常有", 0.9, [10, 39, 68])  # a real 常常: a character apart
     assert ocrfix.drop_doubled(real, em=29).text == "常常有"
+    stroke = OcrBox(0, 0, 200, 30, "的引[用文件", 0.9, [10, 39, 53, 72, 101, 130])  # 用 one advance after 引
+    assert ocrfix.drop_doubled(stroke, em=29).text == "的引用文件"
+    radical = OcrBox(0, 0, 200, 30, "扌接受政府", 0.9, [8, 14, 43, 72, 101])
+    assert ocrfix.drop_doubled(radical, em=29).text == "接受政府"
+    ref = OcrBox(0, 0, 200, 30, "见[1]的", 0.9, [10, 33, 44, 54, 75])  # a real bracket takes room
+    assert ocrfix.drop_doubled(ref, em=29).text == "见[1]的"
+
+
+def test_what_a_short_box_read_inside_its_neighbour_is_dropped():
+    label = OcrBox(193, 1253, 303, 1288, "2.[", 0.77, [205, 222, 298])
+    body = OcrBox(295, 1255, 1456, 1285, "区域品牌影响力", 1.0, [310, 340, 370, 400, 430, 460, 490])
+    out = ocrfix.drop_overlap_reads([label, body])
+    assert [b.text for b in out] == ["2.", "区域品牌影响力"]
 
 
 # --- cells, blanks, rules -------------------------------------------------------------------
@@ -319,3 +332,58 @@ def test_page_read_survives_a_page_without_text():
     read = PageRead([], [], [])
     page = assemble_page(read, 3, 595, 842, DPI)
     assert page.items == [] and page.ocr and page.ocr_confidence is None
+
+
+# --- the OCR models rewritten for speed ----------------------------------------------------------
+
+def _paddle_style_model(path):
+    """A small graph in the style of the PP-OCR exports: conv, scalar affine, hardswish spelled
+    out as add/clip/mul/div, scalar affine, 1×1 conv, hardswish, scalar affine, a padded 3×3
+    depthwise conv."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+
+    def const(name, value):
+        return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.asarray(value, np.float32), name))
+
+    nodes = [const("w1", rng.normal(size=(8, 3, 3, 3))), const("b1", rng.normal(size=(8,))),
+             const("a", [1.7]), const("b", [0.3]), const("three", [3.0]), const("zero", 0.0), const("six", 6.0),
+             const("six_d", [6.0]), const("c", [0.8]), const("d", [-0.2]),
+             const("w2", rng.normal(size=(4, 8, 1, 1))), const("b2", rng.normal(size=(4,))),
+             const("c2", [1.3]), const("d2", [0.4]), const("w3", rng.normal(size=(4, 1, 3, 3)))]
+    nodes += [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["y1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Mul", ["a", "y1"], ["y2"]), helper.make_node("Add", ["y2", "b"], ["y3"]),
+        helper.make_node("Add", ["y3", "three"], ["h1"]), helper.make_node("Clip", ["h1", "zero", "six"], ["h2"]),
+        helper.make_node("Mul", ["y3", "h2"], ["h3"]), helper.make_node("Div", ["h3", "six_d"], ["h4"]),
+        helper.make_node("Mul", ["c", "h4"], ["l1"]), helper.make_node("Add", ["l1", "d"], ["l2"]),
+        helper.make_node("Conv", ["l2", "w2", "b2"], ["z"]),
+        helper.make_node("Add", ["z", "three"], ["g1"]), helper.make_node("Clip", ["g1", "zero", "six"], ["g2"]),
+        helper.make_node("Mul", ["z", "g2"], ["g3"]), helper.make_node("Div", ["g3", "six_d"], ["g4"]),
+        helper.make_node("Mul", ["c2", "g4"], ["m1"]), helper.make_node("Add", ["m1", "d2"], ["m2"]),
+        helper.make_node("Conv", ["m2", "w3"], ["out"], pads=[1, 1, 1, 1], group=4),
+    ]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 24])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12)])
+    model.ir_version = 7
+    onnx.save(model, str(path))
+
+
+def test_model_rewrite_computes_the_same_with_fewer_operators(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    from assistant.ingest import ocrmodels
+
+    src, dst = tmp_path / "m.onnx", tmp_path / "m-fast.onnx"
+    _paddle_style_model(src)
+    counts = ocrmodels.rewrite(src, dst)
+    assert counts == {"hardswish": 2, "conv_affine": 1, "affine_pointwise": 1}
+    ops = [n.op_type for n in onnx.load(str(dst)).graph.node]
+    assert ops == ["Conv", "HardSwish", "Conv", "HardSwish", "Mul", "Add", "Conv"]  # a padded conv's affine stays
+    x = np.random.default_rng(5).normal(size=(1, 3, 16, 24)).astype(np.float32)
+    outs = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0] for p in (src, dst)]
+    assert np.abs(outs[0] - outs[1]).max() < 1e-4

@@ -85,7 +85,7 @@ class OcrBox:
 
 # --- the development cache of raw OCR output -------------------------------------------
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def _cache_path(engine: str, img: np.ndarray) -> Path | None:
@@ -171,6 +171,7 @@ class OcrOptions:
     workers: int = 1
     det_side: int | None = None
     rec_batch: int = 6
+    rec_min_width: int = 320  # RapidOCR pads every batch to at least this width (PaddleOCR's training width)
     models: str = "optimized"
     model_dir: str | None = None
     graph_opt: str = "all"  # basic | extended | all
@@ -257,15 +258,25 @@ class RapidOcrEngine:
         h, w = bgr.shape[:2]
         side = self.options.det_side
         ratio = min(1.0, side / max(h, w)) if side else 1.0
-        rh, rw = max(32, int(round(h * ratio / 32) * 32)), max(32, int(round(w * ratio / 32) * 32))
-        x = cv2.resize(bgr, (rw, rh)).astype(np.float32)
+        # the blank margins of the page are left out (a third of an A4 page's pixels)
+        ink = bgr[:, :, 0] < 200
+        rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+        if not len(rows):
+            self.timings["det"] += time.perf_counter() - t
+            return []
+        m = 32
+        oy, ox = max(0, int(rows[0]) - m), max(0, int(cols[0]) - m)
+        sub = bgr[oy:min(h, int(rows[-1]) + m + 1), ox:min(w, int(cols[-1]) + m + 1)]
+        sh, sw = sub.shape[:2]
+        rh, rw = max(32, int(round(sh * ratio / 32) * 32)), max(32, int(round(sw * ratio / 32) * 32))
+        x = cv2.resize(sub, (rw, rh)).astype(np.float32)
         x = (x / 255.0 - 0.5) / 0.5
         x = x.transpose(2, 0, 1)[None]
         pred = self._det.run(None, {self._det.get_inputs()[0].name: x})[0]
-        boxes, _ = self._post(pred, (h, w))
+        boxes, _ = self._post(pred, (sh, sw))
         out = []
         for box in boxes:
-            box = _order_clockwise(np.asarray(box, dtype=np.float32))
+            box = _order_clockwise(np.asarray(box, dtype=np.float32)) + np.array([ox, oy], dtype=np.float32)
             box[:, 0] = np.clip(np.round(box[:, 0]), 0, w - 1)
             box[:, 1] = np.clip(np.round(box[:, 1]), 0, h - 1)
             if np.linalg.norm(box[0] - box[1]) <= 3 or np.linalg.norm(box[0] - box[3]) <= 3:
@@ -288,7 +299,7 @@ class RapidOcrEngine:
         bs = max(1, self.options.rec_batch)
         for beg in range(0, len(crops), bs):
             idx = order[beg:beg + bs]
-            max_ratio = max([320 / REC_HEIGHT] + [ratios[i] for i in idx])
+            max_ratio = max([self.options.rec_min_width / REC_HEIGHT] + [ratios[i] for i in idx])
             width = int(REC_HEIGHT * max_ratio)
             batch = np.zeros((len(idx), 3, REC_HEIGHT, width), dtype=np.float32)
             scales = []
@@ -468,14 +479,23 @@ def assemble_page(read: PageRead, number: int, width: float, height: float, dpi:
 
 # --- pages in parallel ------------------------------------------------------------------------
 
-def read_pages(engine, pngs, on_page=None) -> list[PageRead]:
+def read_pages(engine, pngs, on_page=None, count: int | None = None) -> list[PageRead]:
     """OCR of several page images; with `options.workers` > 1 (and more than one page) in
     that many worker processes (ocrworker.py), each with its own onnxruntime sessions of
-    `options.threads` threads. `on_page(k)` is called as the k-th page is done."""
+    `options.threads` threads. `pngs` may be a generator of `count` images (rendered as they
+    are needed); `on_page(k)` is called as the k-th page is done."""
     from dataclasses import asdict as _asdict
 
-    pngs = list(pngs)
-    workers = min(getattr(engine.options, "workers", 1), len(pngs))
+    if count is None:
+        pngs = list(pngs)
+        count = len(pngs)
+    workers = min(getattr(engine.options, "workers", 1), count)
+    if workers <= 1 and getattr(engine.options, "workers", 1) > 1 and isinstance(engine, RapidOcrEngine):
+        # one page for several workers: one process with all their threads
+        from dataclasses import replace
+
+        opts = engine.options
+        engine = RapidOcrEngine(options=replace(opts, threads=opts.threads * opts.workers, workers=1))
     if workers <= 1:
         out = []
         for k, png in enumerate(pngs):
@@ -485,7 +505,7 @@ def read_pages(engine, pngs, on_page=None) -> list[PageRead]:
         return out
     from assistant.ingest.ocrworker import read_pages_in_workers
 
-    return read_pages_in_workers(engine.name, _asdict(engine.options), pngs, workers, on_page)
+    return read_pages_in_workers(engine.name, _asdict(engine.options), pngs, count, workers, on_page)
 
 
 def make_engine(name: str, options: OcrOptions | None = None):

@@ -16,7 +16,10 @@ the wording of a particular document.
   characters around the mark decides which it is.
 - **Dashes.** — and - (and －) are told apart by the length of the stroke.
 - **Doubled characters.** The same character read twice within one character's advance
-  is one character.
+  is one character; a narrow mark (| l [) read inside a character's cell, taking no room of
+  its own, is a stroke of that character.
+- **Overlapping boxes.** What a short box read inside a longer neighbour on its line is
+  that neighbour's ink read twice.
 - **Cells.** A box that runs across a vertical ruling line is cut there, at the characters
   on either side, so that each cell gets its own text.
 """
@@ -163,17 +166,20 @@ def missed_ink(mask: np.ndarray, boxes: list[OcrBox], hsegs: list, vsegs: list,
     for x0, y0, x1, y1 in squares:
         m[max(0, y0 - 1):y1 + 2, max(0, x0 - 1):x1 + 2] = 0
     n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
-    keep = np.zeros(n, dtype=bool)
+    keep = np.zeros(n, dtype=bool)  # ink that may be text
+    seed = np.zeros(n, dtype=bool)  # ink that is more than a dot: a region needs one
     for i in range(1, n):
         w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
-        if area < max(6, 0.01 * lh * lh) or h > 1.6 * lh or w > 3 * lh:
+        if area < 4 or h > 1.6 * lh or w > 3 * lh:
             continue  # specks; figures, rules and frames
-        if (h <= 0.15 * lh and w < 0.3 * lh) or (w < 0.1 * lh and h < 0.5 * lh):
-            continue  # dots and slivers (what a box's edge left of a character)
+        if min(w, h) <= 2 and max(w, h) < 0.5 * lh:
+            continue  # slivers: what a box's edge left of a character
         keep[i] = True
-    if not keep.any():
+        seed[i] = area >= 0.05 * lh * lh or max(w, h) >= 0.5 * lh
+    if not seed.any():
         return []
     kept = keep[lab].astype(np.uint8)
+    seeded = seed[lab]
     # the pieces of one line's marks belong together (the stroke and the dot of 一、): grow them
     # by more than a character's inner gaps, less than the blank between two lines
     grown = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(0.6 * lh)), max(3, int(0.5 * lh)))))
@@ -181,9 +187,10 @@ def missed_ink(mask: np.ndarray, boxes: list[OcrBox], hsegs: list, vsegs: list,
     out = []
     for j in range(1, n2):
         x, y, w, h = (int(v) for v in stats2[j, :4])
-        ys, xs = np.nonzero(kept[y:y + h, x:x + w] & (lab2[y:y + h, x:x + w] == j))
-        if not len(xs):
-            continue
+        mine = lab2[y:y + h, x:x + w] == j
+        if not (seeded[y:y + h, x:x + w] & mine).any():
+            continue  # only dots: a full stop or a speck on its own
+        ys, xs = np.nonzero(kept[y:y + h, x:x + w] & mine)
         rx0, ry0, rx1, ry1 = x + int(xs.min()), y + int(ys.min()), x + int(xs.max()) + 1, y + int(ys.max()) + 1
         if ry1 - ry0 < 0.3 * lh or ry1 - ry0 > 1.6 * lh:
             continue
@@ -384,23 +391,72 @@ def page_em_ratio(boxes: list[OcrBox]) -> float | None:
     return float(statistics.median(rs)) if rs else None
 
 
+# --- boxes that overlap -------------------------------------------------------------------
+
+def drop_overlap_reads(boxes: list[OcrBox]) -> list[OcrBox]:
+    """Two boxes on one line that overlap (detection drew the short one into its neighbour:
+    `2.` read as `2.[` from the edge of the next box's 区): what the shorter box read inside
+    the longer one is the longer one's ink, read twice."""
+    out = list(boxes)
+    for k, a in enumerate(out):
+        if not a.xs or len(a.xs) != len(a.text):
+            continue
+        for b in boxes:
+            if b is boxes[k] or len(b.text) <= len(a.text):
+                continue
+            if min(a.y1, b.y1) - max(a.y0, b.y0) < 0.5 * min(a.height, b.height):
+                continue
+            if not (a.x0 < b.x0 < a.x1 or a.x0 < b.x1 < a.x1):
+                continue
+            keep = [i for i, x in enumerate(a.xs) if not b.x0 < x < b.x1]
+            if keep and len(keep) < len(a.text):
+                a = OcrBox(a.x0, a.y0, a.x1, a.y1, "".join(a.text[i] for i in keep), a.score, [a.xs[i] for i in keep])
+                out[k] = a
+    return out
+
+
 # --- a character read twice ----------------------------------------------------------------
 
 def drop_doubled(b: OcrBox, em: float | None = None) -> OcrBox:
     """The same Chinese character read twice within one character's advance (`引引入` for
-    `引入`: the recogniser saw the separate stroke of 引 as another 引) is one character."""
+    `引入`: the recogniser saw the separate stroke of 引 as another 引) is one character; so is
+    a component form read beside its character within one advance (`扌接`); and a narrow mark
+    read inside a Chinese character's cell (`引[用`) is part of it."""
     em = _em(b) or em
     if not em or not b.xs or len(b.xs) != len(b.text):
         return b
     keep = [0] if b.text else []
     for i in range(1, len(b.text)):
         j = keep[-1]
-        if b.text[i] == b.text[j] and _is_cjk(b.text[i]) and b.xs[i] - b.xs[j] < 0.6 * em:
-            continue
+        if _is_cjk(b.text[i]) and _is_cjk(b.text[j]) and b.xs[i] - b.xs[j] < 0.6 * em:
+            if b.text[i] == b.text[j] or b.text[i] in RADICALS:
+                continue
+            if b.text[j] in RADICALS:  # the left part of the next character (扌 of 接)
+                keep[-1] = i
+                continue
         keep.append(i)
-    if len(keep) == len(b.text):
+    # a stroke read as a narrow mark inside the cell of the Chinese character before it (the
+    # right stroke of 引 read as |, l or [): the next character follows at one advance, as if
+    # the mark took no room
+    kept = []
+    for p, i in enumerate(keep):
+        if (0 < p < len(keep) - 1 and b.text[i] in STROKE_MARKS and _is_cjk(b.text[keep[p - 1]])
+                and not b.text[keep[p + 1]].isspace()):
+            prev, nxt = keep[p - 1], keep[p + 1]
+            _, off_next = _advance(b.text[nxt])
+            if (b.xs[nxt] - b.xs[prev]) / em - 0.5 - off_next < 0.22:
+                continue
+        kept.append(i)
+    if len(kept) == len(b.text):
         return b
-    return OcrBox(b.x0, b.y0, b.x1, b.y1, "".join(b.text[i] for i in keep), b.score, [b.xs[i] for i in keep])
+    return OcrBox(b.x0, b.y0, b.x1, b.y1, "".join(b.text[i] for i in kept), b.score, [b.xs[i] for i in kept])
+
+
+# narrow marks a recogniser makes of a Chinese character's stroke
+STROKE_MARKS = set("|lI丨[]「」")
+# component forms that are no characters of running text: read on their own, they are part
+# of the character beside them
+RADICALS = set("扌氵亻讠纟钅饣犭礻衤忄阝刂彳冫冖宀艹灬丬疒攵")
 
 
 # --- dashes -------------------------------------------------------------------------------
@@ -503,7 +559,7 @@ def repair(engine, img: np.ndarray, boxes: list[OcrBox], hsegs: list, vsegs: lis
     squares = find_checkboxes(mask, lh)
     if hasattr(engine, "read_regions"):
         boxes = recover_missed(engine, img, boxes, missed_ink(mask, boxes, hsegs, vsegs, squares, lh), lh, mask)
-    boxes = apply_checkboxes(boxes, squares, lh)
+    boxes = drop_overlap_reads(apply_checkboxes(boxes, squares, lh))
     ratio = page_em_ratio(boxes)
     out = []
     for b in boxes:

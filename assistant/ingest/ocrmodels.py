@@ -190,7 +190,7 @@ def _hardswish(gr: _Graph) -> int:
             if gr.scalar_operand(add) != (x, 3.0):
                 continue
             drop |= {id(add), id(clip), id(mul), id(div)}
-            new[id(div)] = helper.make_node("HardSwish", [x], [div.output[0]], name=div.name + "/hardswish")
+            new[id(div)] = helper.make_node("HardSwish", [x], [div.output[0]], name=div.output[0] + "/hardswish")
             break
     gr.replace(drop, new)
     return len(new)
@@ -219,9 +219,9 @@ def _conv_then_affine(gr: _Graph) -> int:
                 last, b = add, bb
         w = gr.array(conv.input[1]).astype(np.float32)
         bias = gr.array(conv.input[2]).astype(np.float32) if len(conv.input) > 2 else np.zeros(w.shape[0], np.float32)
-        wn = gr.add_init(w * a, conv.name + "/w_folded")
-        bn = gr.add_init(bias * a + b, conv.name + "/b_folded")
-        node = helper.make_node("Conv", [conv.input[0], wn, bn], [last.output[0]], name=conv.name + "/folded")
+        wn = gr.add_init(w * a, conv.output[0] + "/w_folded")
+        bn = gr.add_init(bias * a + b, conv.output[0] + "/b_folded")
+        node = helper.make_node("Conv", [conv.input[0], wn, bn], [last.output[0]], name=conv.output[0] + "/folded")
         node.attribute.extend(conv.attribute)
         new[id(conv)] = node
         drop |= {id(mul), id(last)}
@@ -256,9 +256,9 @@ def _affine_then_pointwise(gr: _Graph) -> int:
         if x is None:
             continue
         bias = gr.array(conv.input[2]).astype(np.float32) if len(conv.input) > 2 else np.zeros(w.shape[0], np.float32)
-        wn = gr.add_init(w * c, conv.name + "/w_pre")
-        bn = gr.add_init(bias + d * w.sum(axis=(1, 2, 3)), conv.name + "/b_pre")
-        node = helper.make_node("Conv", [x, wn, bn], list(conv.output), name=conv.name + "/pre")
+        wn = gr.add_init(w * c, conv.output[0] + "/w_pre")
+        bn = gr.add_init(bias + d * w.sum(axis=(1, 2, 3)), conv.output[0] + "/b_pre")
+        node = helper.make_node("Conv", [x, wn, bn], list(conv.output), name=conv.output[0] + "/pre")
         node.attribute.extend(conv.attribute)
         new[id(conv)] = node
         drop |= {id(add), id(mul)}

@@ -67,22 +67,23 @@ def _start(name: str, opts: dict) -> subprocess.Popen:
     return proc
 
 
-def read_pages_in_workers(name: str, opts: dict, pngs: list[bytes], workers: int, on_page=None) -> list:
-    """Each page to the next free worker; results in page order. `on_page(done)` is called in
-    the calling thread as pages finish."""
-    todo: queue.Queue = queue.Queue()
-    for k, png in enumerate(pngs):
-        todo.put((k, png))
+def read_pages_in_workers(name: str, opts: dict, pngs, count: int, workers: int, on_page=None) -> list:
+    """Each page to the next free worker; results in page order. `pngs` may be a generator
+    (pages are rendered as workers become free, one at a time); `count`: how many it yields.
+    `on_page(done)` is called in the calling thread as pages finish."""
+    source = enumerate(pngs)
+    lock = threading.Lock()
     done: queue.Queue = queue.Queue()
     procs = [_start(name, opts) for _ in range(workers)]
 
     def feed(proc: subprocess.Popen) -> None:
         try:
             while True:
-                try:
-                    k, png = todo.get_nowait()
-                except queue.Empty:
+                with lock:
+                    nxt = next(source, None)
+                if nxt is None:
                     return
+                k, png = nxt
                 _send(proc.stdin, (k, png))
                 reply = _recv(proc.stdout)
                 if reply is None:
@@ -97,7 +98,7 @@ def read_pages_in_workers(name: str, opts: dict, pngs: list[bytes], workers: int
         t.start()
     results: dict[int, object] = {}
     try:
-        while len(results) < len(pngs):
+        while len(results) < count:
             try:
                 k, read, err = done.get(timeout=1.0)
             except queue.Empty:
@@ -121,7 +122,7 @@ def read_pages_in_workers(name: str, opts: dict, pngs: list[bytes], workers: int
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-    return [results[k] for k in range(len(pngs))]
+    return [results[k] for k in range(count)]
 
 
 if __name__ == "__main__":

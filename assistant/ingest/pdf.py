@@ -150,7 +150,8 @@ def extract_pdf(path: Path, ocr_engine=None, progress: Progress | None = None, d
         ex.ocr = True
         ex.ocr_engine = ocr_engine.name
         pngs = (doc[i].get_pixmap(dpi=dpi, colorspace="gray").tobytes("png") for i in scanned)
-        reads = read_pages(ocr_engine, pngs, on_page=(lambda k: progress("ocr", k, len(scanned))) if progress else None)
+        reads = read_pages(ocr_engine, pngs, on_page=(lambda k: progress("ocr", k, len(scanned))) if progress else None,
+                           count=len(scanned))
         for i, read in zip(scanned, reads):
             page = doc[i]
             ex.pages[i] = assemble_page(read, i + 1, page.rect.width, page.rect.height, dpi)

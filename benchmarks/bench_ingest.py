@@ -3,7 +3,7 @@ corpus (results and the commands in benchmarks/README.md, "Ingest").
 
     .venv/bin/python benchmarks/bench_ingest.py speed     # a ~30-page text PDF: extract, parse, embed (e5), index
     .venv/bin/python benchmarks/bench_ingest.py ocr --pages 4 [--engine rapidocr|tesseract]
-    .venv/bin/python benchmarks/bench_ingest.py ocr-speed --pages 8 [--configs opt-2x1,…|all] [--repeat N]
+    .venv/bin/python benchmarks/bench_ingest.py ocr-speed --pages 8 [--configs opt-2x1,…|all] [--wait-quiet]
     .venv/bin/python benchmarks/bench_ingest.py growth --scales 1,10,100
 
 growth: the corpus grown to N× with renamed copies of the five documents whose text is
@@ -287,6 +287,15 @@ OCR_CONFIGS = {
     "opt-1x2-parallel-exec": {"models": "optimized", "threads": 2, "workers": 1, "parallel_exec": True},
     "opt-1x2-nospin": {"models": "optimized", "threads": 2, "workers": 1, "spin": False},
     "opt-2x1-minwidth0": {"models": "optimized", "threads": 1, "workers": 2, "rec_min_width": 0},
+    "opt-2x1-batch1-minwidth0": {"models": "optimized", "threads": 1, "workers": 2, "rec_batch": 1, "rec_min_width": 0},
+    "opt-1x2-batch1": {"models": "optimized", "threads": 2, "workers": 1, "rec_batch": 1},
+    "opt-1x2-batch1-minwidth0": {"models": "optimized", "threads": 2, "workers": 1, "rec_batch": 1, "rec_min_width": 0},
+    "opt-1x1-batch1": {"models": "optimized", "threads": 1, "workers": 1, "rec_batch": 1},
+    "opt-2x1-batch2": {"models": "optimized", "threads": 1, "workers": 2, "rec_batch": 2},
+    "opt-2x1-batch1-arena": {"models": "optimized", "threads": 1, "workers": 2, "rec_batch": 1, "mem_arena": True},
+    "opt-2x1-batch1-det1600": {"models": "optimized", "threads": 1, "workers": 2, "rec_batch": 1, "det_side": 1600},
+    "opt-2x1-batch1-det1280": {"models": "optimized", "threads": 1, "workers": 2, "rec_batch": 1, "det_side": 1280},
+    "wheel-2x1-batch1": {"models": "wheel", "threads": 1, "workers": 2, "rec_batch": 1},
     "opt-2x1-det1600": {"models": "optimized", "threads": 1, "workers": 2, "det_side": 1600},
     "opt-2x1-det1280": {"models": "optimized", "threads": 1, "workers": 2, "det_side": 1280},
     # dynamic int8 quantisation (onnxruntime.quantization) of the wheel's recognition model:
@@ -351,11 +360,43 @@ def _ocr_score(ex, ref_text: str, labels: list[str]) -> dict:
             "labels_found_pct": round(100 * sum(lab in got_text for lab in labels) / max(len(labels), 1), 1)}
 
 
-def ocr_speed(pages: int, names: list[str], out: Path, repeat: int = 1) -> list[dict]:
+def _busy_jiffies() -> int:
+    """CPU time used on the machine so far (all processes), in clock ticks."""
+    f = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in f[:8])
+    return user + nice + system + irq + softirq + steal
+
+
+def _others_share(seconds: float) -> float:
+    """Share (0-1) of the machine's CPUs that processes other than this one used over `seconds`."""
+    import resource
+
+    tick = os.sysconf("SC_CLK_TCK")
+    b0 = _busy_jiffies()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    time.sleep(seconds)
+    b1 = _busy_jiffies()
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    mine = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * tick
+    return max(0.0, (b1 - b0 - mine) / (seconds * tick * (os.cpu_count() or 1)))
+
+
+def wait_quiet(max_share: float = 0.03, sample: float = 10.0, log=print) -> float:
+    """Block until, over `sample` seconds, other processes used less than `max_share` of the CPUs."""
+    while True:
+        share = _others_share(sample)
+        if share < max_share:
+            return share
+        log(f"# machine busy ({100 * share:.0f} % of the CPUs used by other processes); waiting")
+
+
+def ocr_speed(pages: int, names: list[str], out: Path, repeat: int = 1, quiet: bool = False) -> list[dict]:
     """Seconds per page of each OCR configuration (OCR_CONFIGS) on `pages` scanned body pages of
     T/GXAS 1220, wall clock from the first page image to the last page's layout (model
     loading and worker start-up included), with the accuracy against the text layer.
-    `load` is the machine's load average before and after: measure on a quiet machine."""
+    `others_cpu_pct`: the share of the machine's CPUs other processes used during the run
+    (from /proc/stat), and the load average before and after. With `quiet`, each run waits
+    for a quiet machine and is repeated (up to 5 times) while others used more than 5 %."""
     import resource
 
     from assistant.ingest.ocr import OcrOptions, RapidOcrEngine
@@ -365,7 +406,12 @@ def ocr_speed(pages: int, names: list[str], out: Path, repeat: int = 1) -> list[
     scan, ref_text, labels = _ocr_pages(pages, out)
     rows = []
     for name in names:
-        for _ in range(repeat):
+        done, tries = 0, 0
+        while done < repeat and tries < 5 * repeat:
+            tries += 1
+            if quiet:
+                wait_quiet()
+            busy0 = _busy_jiffies()
             conf = dict(OCR_CONFIGS[name])
             int8 = conf.pop("int8_rec", None)
             opts = OcrOptions(**{"model_dir": str(Settings().ocr_model_dir), **conf})
@@ -385,13 +431,19 @@ def ocr_speed(pages: int, names: list[str], out: Path, repeat: int = 1) -> list[
             rc1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime +
                    rc1.ru_utime + rc1.ru_stime - rc0.ru_utime - rc0.ru_stime)
+            tick = os.sysconf("SC_CLK_TCK")
+            others = max(0.0, (_busy_jiffies() - busy0) / tick - cpu) / (secs * (os.cpu_count() or 1))
             row = {"config": name, "pages": pages, "s_per_page": round(secs / pages, 2),
                    "cpu_s_per_page": round(cpu / pages, 2), **_ocr_score(ex, ref_text, labels),
+                   "others_cpu_pct": round(100 * others, 1),
                    "load_before_after": [round(load0, 2), round(os.getloadavg()[0], 2)]}
             if opts.workers == 1:
                 row.update({f"{k}_s_per_page": round(v / pages, 2) for k, v in engine.timings.items()})
-            rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
+            if quiet and others > 0.05:
+                continue  # another process took CPU during the run: measure again
+            rows.append(row)
+            done += 1
     return rows
 
 
@@ -453,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--configs", default="wheel-1x2,wheel-2x1,opt-1x2,opt-2x1",
                     help="ocr-speed: comma-separated names of OCR_CONFIGS, or 'all'")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--wait-quiet", action="store_true",
+                    help="ocr-speed: wait for a quiet machine before each run, measure again when others took CPU")
     ap.add_argument("--scales", default="1,10,100")
     ap.add_argument("--pages", type=int, default=4)
     ap.add_argument("--engine", default="rapidocr")
@@ -468,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         pdflib(out / "pdflib")
     elif args.what == "ocr-speed":
         names = list(OCR_CONFIGS) if args.configs == "all" else args.configs.split(",")
-        ocr_speed(args.pages, names, out, args.repeat)
+        ocr_speed(args.pages, names, out, args.repeat, args.wait_quiet)
     elif args.what == "ocr":
         print(json.dumps(ocr(args.pages, args.engine, out), ensure_ascii=False))
     else:

@@ -22,6 +22,11 @@ the wording of a particular document.
   that neighbour's ink read twice.
 - **Cells.** A box that runs across a vertical ruling line is cut there, at the characters
   on either side, so that each cell gets its own text.
+- **Blanks.** The underline of a blank to fill in (`支持力度________万元`), a line that is no
+  cell border, becomes the underscores a text layer has.
+
+Where the page cannot tell the width of a mark (it ends its box), a mark attached to a
+Chinese character is full-width, as Chinese typesetting writes it (GB/T 15834).
 """
 
 from __future__ import annotations

@@ -77,6 +77,9 @@ def make_tiny(base: Path, embed=None):
     root = base / "corpus"
     root.mkdir()
     shutil.copytree(CORPUS / "vocab", root / "vocab")
+    # the fitted none decision reads e5's similarities; with a fake embedder the unit tests
+    # use the rule it falls back to (tests/test_answer_unit.py tests the model on its own)
+    (root / "vocab" / "offdomain_model.json").unlink(missing_ok=True)
     (root / "tiny.txt").write_text(DOC, encoding="utf-8")
     (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
     settings = Settings(corpus_dir=root, index_dir=base / "index", data_dir=base / "data",

@@ -35,8 +35,9 @@ class AnswerComposer:
         self.corpus: Corpus = index.corpus
         self.retriever = retriever
         model = EvidenceModel.load(self.corpus.root / "vocab" / "evidence_model.json")
+        offdomain = EvidenceModel.load(self.corpus.root / "vocab" / "offdomain_model.json")
         self.judge = EvidenceJudge(index, retriever, model, settings.answer_threshold, settings.none_domain,
-                                   settings.none_dense)
+                                   settings.none_dense, offdomain, settings.offdomain_threshold)
         self.selector = Selector(self.corpus, self.judge)
 
     def citation(self, unit: Clause, quote: str | None = None) -> Citation:

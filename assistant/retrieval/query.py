@@ -59,6 +59,9 @@ class QueryAnalysis:
     roles: list[str] = field(default_factory=list)
     phases: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
+    # an English question's corpus words, found by the dense model (assistant/index/glossary.py):
+    # searched like expansions, but they say nothing of whether the question is in the domain
+    glossary: list[str] = field(default_factory=list)
     doc_hint: list[str] = field(default_factory=list)
     doc_names: list[str] = field(default_factory=list)  # the words that named a document ("广西标准")
     definition: bool = False  # "X是什么": 术语和定义 first
@@ -77,12 +80,12 @@ class QueryAnalysis:
         English the thesaurus does not know."""
         if self.cjk >= 0.5:
             return 1.0
-        return ENGLISH_SPARSE if self.expansions else self.cjk
+        return ENGLISH_SPARSE if self.expansions or self.glossary else self.cjk
 
     @property
     def sparse_text(self) -> str:
         """The question plus the standards' words for what the user said."""
-        return " ".join([self.text, *self.expansions])
+        return " ".join([self.text, *self.expansions, *self.glossary])
 
 
 # "这个标准里…" / "本文件中…": a pointer at the document, not a topic word

@@ -7,12 +7,14 @@ with a clear Chinese message on stderr; no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import re
 import json
 import sys
 from pathlib import Path
 from collections import Counter
 from typing import Callable
 
+from assistant.corpus.model import KIND_ZH, SKIP_ZH, STRENGTH_ZH
 from assistant.errors import AssistantError
 from assistant.settings import ROOT, get_settings
 
@@ -54,10 +56,10 @@ def cmd_corpus_stats(args: argparse.Namespace) -> int:
     print(f"语料：{len(rows)} 份文件，共 {total} 个可引用单元\n")
     for r in rows:
         print(f"{r['doc_id']}  {r['code'] or r['title']}  《{r['title']}》")
-        print(f"  单元 {r['units']} 个；类型 " + "、".join(f"{k} {v}" for k, v in sorted(r["by_kind"].items())))
-        print("  强度 " + "、".join(f"{k} {v}" for k, v in sorted(r["by_strength"].items())))
+        print(f"  单元 {r['units']} 个；类型 " + "、".join(f"{KIND_ZH.get(k, k)} {v}" for k, v in sorted(r["by_kind"].items())))
+        print("  强度 " + "、".join(f"{STRENGTH_ZH.get(k, k)} {v}" for k, v in sorted(r["by_strength"].items())))
         if r["skipped_lines"]:
-            print("  未入单元的行（封面/目次/分页等） " + "、".join(f"{k} {v}" for k, v in r["skipped_lines"].items()))
+            print("  未入单元的行（封面/目次/分页等） " + "、".join(f"{SKIP_ZH.get(k, k)} {v}" for k, v in r["skipped_lines"].items()))
     return 0
 
 
@@ -74,12 +76,11 @@ def cmd_clause(args: argparse.Namespace) -> int:
         out["children"] = [c.to_dict() for c in children]
         _print_json(out)
         return 0
-    from assistant.corpus.model import STRENGTH_ZH
 
     print(f"{doc.spec.cite(unit.label)} {unit.title or ''}".rstrip())
     if unit.heading_path:
         print(f"位置：{unit.heading_path}")
-    print(f"类型：{unit.kind}  强度：{STRENGTH_ZH[unit.strength]}"
+    print(f"类型：{KIND_ZH.get(unit.kind, unit.kind)}  强度：{STRENGTH_ZH[unit.strength]}"
           + ("（承接引导语）" if unit.strength_inherited else "")
           + f"  行：{unit.line_start}–{unit.line_end}")
     if unit.roles:
@@ -175,7 +176,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"query": args.query, "hits": [_hit_json(h) for h in hits]})
         return 0
-    from assistant.corpus.model import STRENGTH_ZH
 
     corpus = index.corpus
     if not hits:
@@ -599,11 +599,32 @@ def cmd_chroma_serve(args: argparse.Namespace) -> int:
 
 # --- parser -------------------------------------------------------------------
 
+# argparse's own messages (it has no Chinese catalogue), as an operator reads them
+_ARGPARSE_ZH = [
+    (re.compile(r"the following arguments are required: (.+)"), r"缺少必需的参数：\1"),
+    (re.compile(r"unrecognized arguments: (.+)"), r"无法识别的参数：\1"),
+    (re.compile(r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)"), r"参数 \1 的取值 \2 无效（可选：\3）"),
+    (re.compile(r"argument (\S+): expected one argument"), r"参数 \1 需要一个值"),
+    (re.compile(r"argument (\S+): invalid (\w+) value: (.+)"), r"参数 \1 的值 \3 不是有效的 \2"),
+    (re.compile(r"argument (\S+): not allowed with argument (\S+)"), r"参数 \1 不能与 \2 同时使用"),
+]
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors: Chinese message, exit 2
         self.print_usage(sys.stderr)
+        for pattern, zh in _ARGPARSE_ZH:
+            message = pattern.sub(zh, message)
         print(f"参数错误：{message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", "用法：", 1)
+
+    def format_help(self) -> str:
+        return (super().format_help().replace("usage: ", "用法：", 1)
+                .replace("positional arguments:", "位置参数：").replace("options:", "选项：")
+                .replace("show this help message and exit", "显示本帮助并退出"))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from assistant.answer.compose import AnswerComposer
 from assistant.answer.models import Answer, Unfiltered
-from assistant.chat.followup import resolve, topic_of
+from assistant.chat.followup import resolve
 from assistant.chat.sessions import OPEN_OWNER, SessionStore
 from assistant.errors import InvalidQueryError, StorageUnavailableError, UnknownTurnError
 from assistant.index.store import ClauseIndex
@@ -21,7 +21,6 @@ COVERAGE_RANK = {"none": 0, "partial": 1, "answered": 2}
 # words that ask for a role's duties without naming a topic ("有哪些职责", "这个阶段要做什么")
 GENERIC_WORDS = {"职责", "要求", "任务", "工作", "内容", "事项", "阶段", "注意", "重点", "措施", "方面", "事情",
                  "服务", "做法", "具体", "需要", "主要", "哪些"}
-FOLLOWUP_CHARS = 60  # a follow-up judged off-domain is retried with the conversation's topic up to this length
 NOT_STORED_NOTE = "会话存储暂不可用：本轮问答未保存，无法据此追问或反馈；答复内容不受影响。"
 
 
@@ -202,13 +201,6 @@ class ChatService:
         words = judge.content(qa.text, self.index.corpus.vocab.asked_slot(qa.text), qa.doc_names)
         return not [t for t, _ in words if t not in GENERIC_WORDS and t not in qa.roles and t not in qa.phases]
 
-    def foreign_words(self, question: str) -> list[str]:
-        """Content words of a question that the documents never use (nor a synonym)."""
-        judge = self.composer.judge
-        qa = self.retriever.analyzer.analyze(question)
-        words = judge.content(qa.text, self.index.corpus.vocab.asked_slot(qa.text), qa.doc_names)
-        return [t for t, w in words if not judge.in_corpus(t)]
-
     @staticmethod
     def context_of(answer: Answer, question: str, filters: SearchFilters) -> dict:
         """What a follow-up resolves against: the question, the unit the answer is about,
@@ -257,19 +249,6 @@ class ChatService:
             hint_roles, hint_phases = [role] if role else [], [phase] if phase else []
         answer = self.composer.answer(effective, filters, prefer_docs=prefer, hint_roles=hint_roles,
                                       hint_phases=hint_phases)
-        if (answer.coverage == "none" and prev and res.kind == "new" and len(question) <= FOLLOWUP_CHARS
-                and not self.foreign_words(effective)):
-            # a short follow-up that alone reads as off-domain ("哪些事不能算进去？") elides the
-            # conversation's topic: asked again with that topic, in the previous documents. Not
-            # a question with a topic of its own that the documents never speak of (天气, 个税):
-            # that one is off-domain, whatever was asked before
-            topic = topic_of(corpus, tuple(prev["main"]) if prev.get("main") else None) or prev.get("question", "")
-            if topic and topic not in effective:
-                contextual = f"{effective}（{topic}）"
-                again = self.composer.answer(contextual, filters, prefer_docs=list(prev.get("doc_ids") or []),
-                                             hint_roles=hint_roles, hint_phases=hint_phases)
-                if again.coverage != "none":
-                    answer, effective = again, contextual
         answer.question = question
         answer.effective_question = effective
         if self.phraser is not None and answer.supported:

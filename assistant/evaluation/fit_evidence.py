@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer.evidence import EvidenceJudge, EvidenceModel
+from assistant.index.embeddings import embedding_id
 
 FEATURES = ["slot", "slot_unfilled", "filler_topical", "dense1", "fused1", "margin"]
 OFFDOMAIN_FEATURES = ["domain", "dense_max", "cov10", "fused1", "key_absent", "cjk", "named_doc"]
@@ -106,7 +107,7 @@ def run_offdomain(judge: EvidenceJudge, calibration, out: Path | None, c: float 
               "threshold": threshold, "coef": dict(zip(OFFDOMAIN_FEATURES, [round(v, 3) for v in model.coef]))}
     model.meta = {"fitted_on": list(sources), "date": _dt.date.today().isoformat(),
                   "n": len(y), "off_domain": int(y.sum()), "cv_auc": report["cv_auc"], "C": c,
-                  "threshold": threshold,
+                  "threshold": threshold, "embedding": embedding_id(judge.index.embed_model),
                   "note": f"positives: off-domain questions; negatives: answerable and near-domain ones. "
                           f"threshold: the lowest whose out-of-fold answerable-to-none rate is <= {OFFDOMAIN_MAX_LOSS}"}
     if out is not None:

@@ -7,14 +7,16 @@ with a clear Chinese message on stderr; no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import re
 import json
 import sys
 from pathlib import Path
 from collections import Counter
 from typing import Callable
 
+from assistant.corpus.model import KIND_ZH, SKIP_ZH, STRENGTH_ZH
 from assistant.errors import AssistantError
-from assistant.settings import get_settings
+from assistant.settings import ROOT, get_settings
 
 EXIT_USAGE = 2
 
@@ -54,10 +56,10 @@ def cmd_corpus_stats(args: argparse.Namespace) -> int:
     print(f"语料：{len(rows)} 份文件，共 {total} 个可引用单元\n")
     for r in rows:
         print(f"{r['doc_id']}  {r['code'] or r['title']}  《{r['title']}》")
-        print(f"  单元 {r['units']} 个；类型 " + "、".join(f"{k} {v}" for k, v in sorted(r["by_kind"].items())))
-        print("  强度 " + "、".join(f"{k} {v}" for k, v in sorted(r["by_strength"].items())))
+        print(f"  单元 {r['units']} 个；类型 " + "、".join(f"{KIND_ZH.get(k, k)} {v}" for k, v in sorted(r["by_kind"].items())))
+        print("  强度 " + "、".join(f"{STRENGTH_ZH.get(k, k)} {v}" for k, v in sorted(r["by_strength"].items())))
         if r["skipped_lines"]:
-            print("  未入单元的行（封面/目次/分页等） " + "、".join(f"{k} {v}" for k, v in r["skipped_lines"].items()))
+            print("  未入单元的行（封面/目次/分页等） " + "、".join(f"{SKIP_ZH.get(k, k)} {v}" for k, v in r["skipped_lines"].items()))
     return 0
 
 
@@ -74,12 +76,11 @@ def cmd_clause(args: argparse.Namespace) -> int:
         out["children"] = [c.to_dict() for c in children]
         _print_json(out)
         return 0
-    from assistant.corpus.model import STRENGTH_ZH
 
     print(f"{doc.spec.cite(unit.label)} {unit.title or ''}".rstrip())
     if unit.heading_path:
         print(f"位置：{unit.heading_path}")
-    print(f"类型：{unit.kind}  强度：{STRENGTH_ZH[unit.strength]}"
+    print(f"类型：{KIND_ZH.get(unit.kind, unit.kind)}  强度：{STRENGTH_ZH[unit.strength]}"
           + ("（承接引导语）" if unit.strength_inherited else "")
           + f"  行：{unit.line_start}–{unit.line_end}")
     if unit.roles:
@@ -175,7 +176,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"query": args.query, "hits": [_hit_json(h) for h in hits]})
         return 0
-    from assistant.corpus.model import STRENGTH_ZH
 
     corpus = index.corpus
     if not hits:
@@ -267,7 +267,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_fit_evidence(args: argparse.Namespace) -> int:
     from assistant.answer.evidence import EvidenceJudge
-    from assistant.evaluation.fit_evidence import run
+    from assistant.evaluation.fit_evidence import OFFDOMAIN_MAX_LOSS, run, run_offdomain
     from assistant.evaluation.sets import load_eval_set
     from assistant.service import make_retriever, open_index
 
@@ -276,14 +276,17 @@ def cmd_fit_evidence(args: argparse.Namespace) -> int:
     # fitted on retrieval alone: curated pairs (admin corrections) would answer some of the
     # calibration questions by lookup and bias the fit
     judge = EvidenceJudge(index, make_retriever(index, settings, curated=None), None)
-    cal = load_eval_set(Path(args.gold), index.corpus, strict=False).questions
+    sets = args.gold or [str(ROOT / "evals" / "calibration"), str(ROOT / "evals" / "calibration2")]
+    cal = [q for d in sets for q in load_eval_set(Path(d), index.corpus, strict=False).questions]
+    names = [Path(d).name for d in sets]
     others = {Path(d).name: load_eval_set(Path(d), index.corpus, strict=False).questions for d in args.report or []}
     out = None if args.dry_run else Path(args.out)
-    report = run(judge, cal, others, out, c=args.c)
+    report = run(judge, cal, others, out, c=args.c, sources=names)
+    off = run_offdomain(judge, cal, None if args.dry_run else Path(args.out_offdomain), c=args.c, sources=names)
     if args.json:
-        _print_json(report)
+        _print_json({"answered": report, "none": off})
         return 0
-    print(f"拟合集 {args.gold}：{report['n']} 个问题，交叉验证 ROC AUC {report['cv_auc']}")
+    print(f"拟合集 {'、'.join(names)}：{report['n']} 个问题，交叉验证 ROC AUC {report['cv_auc']}")
     print("系数（标准化特征）：" + "，".join(f"{k} {v}" for k, v in report["coef"].items()))
     cols = ("threshold", "answered_rate", "near_domain_answered", "answered_precision", "off_domain_answered")
     print("交叉验证（折外）阈值扫描：\n  " + "  ".join(cols))
@@ -293,8 +296,15 @@ def cmd_fit_evidence(args: argparse.Namespace) -> int:
         print(f"{name}（全量拟合的模型，不参与拟合）：ROC AUC {o['auc']}")
         for row in o["sweep"]:
             print("  " + "  ".join(f"{row[c]:>{len(c)}}" for c in cols))
+    print(f"“无依据”判定（领域外问题 {off['off_domain']} 个 / 共 {off['n']} 个）：交叉验证 ROC AUC {off['cv_auc']}，"
+          f"阈值 {off['threshold']}（折外可回答问题判为无依据的比例不超过 {OFFDOMAIN_MAX_LOSS} 中最低的阈值）")
+    print("系数（标准化特征）：" + "，".join(f"{k} {v}" for k, v in off["coef"].items()))
+    cols = ("threshold", "answerable_none", "near_domain_none", "off_domain_none")
+    print("交叉验证（折外）阈值扫描：\n  " + "  ".join(cols))
+    for row in off["cv_sweep"]:
+        print("  " + "  ".join(f"{row[c]:>{len(c)}}" for c in cols))
     if out:
-        print(f"模型已写入 {out}")
+        print(f"模型已写入 {out} 与 {args.out_offdomain}")
     return 0
 
 
@@ -589,11 +599,32 @@ def cmd_chroma_serve(args: argparse.Namespace) -> int:
 
 # --- parser -------------------------------------------------------------------
 
+# argparse's own messages (it has no Chinese catalogue), as an operator reads them
+_ARGPARSE_ZH = [
+    (re.compile(r"the following arguments are required: (.+)"), r"缺少必需的参数：\1"),
+    (re.compile(r"unrecognized arguments: (.+)"), r"无法识别的参数：\1"),
+    (re.compile(r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)"), r"参数 \1 的取值 \2 无效（可选：\3）"),
+    (re.compile(r"argument (\S+): expected one argument"), r"参数 \1 需要一个值"),
+    (re.compile(r"argument (\S+): invalid (\w+) value: (.+)"), r"参数 \1 的值 \3 不是有效的 \2"),
+    (re.compile(r"argument (\S+): not allowed with argument (\S+)"), r"参数 \1 不能与 \2 同时使用"),
+]
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors: Chinese message, exit 2
         self.print_usage(sys.stderr)
+        for pattern, zh in _ARGPARSE_ZH:
+            message = pattern.sub(zh, message)
         print(f"参数错误：{message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", "用法：", 1)
+
+    def format_help(self) -> str:
+        return (super().format_help().replace("usage: ", "用法：", 1)
+                .replace("positional arguments:", "位置参数：").replace("options:", "选项：")
+                .replace("show this help message and exit", "显示本帮助并退出"))
 
 
 def cmd_ocr_models(args: argparse.Namespace) -> int:
@@ -742,10 +773,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
 
-    fe = sub.add_parser("fit-evidence", help="在校准集上拟合答复证据判定（逻辑回归），写入 corpus/vocab/evidence_model.json")
-    fe.add_argument("--gold", default=str(Path(__file__).resolve().parent.parent / "evals" / "calibration"),
-                    help="校准集目录（外部样本格式）")
-    fe.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "corpus" / "vocab" / "evidence_model.json"))
+    fe = sub.add_parser("fit-evidence", help="在校准集上拟合答复证据判定与“无依据”判定（逻辑回归），写入 corpus/vocab/")
+    fe.add_argument("--gold", action="append",
+                    help="校准集目录（外部样本格式，可重复；默认 evals/calibration 与 evals/calibration2）")
+    fe.add_argument("--out", default=str(ROOT / "corpus" / "vocab" / "evidence_model.json"))
+    fe.add_argument("--out-offdomain", default=str(ROOT / "corpus" / "vocab" / "offdomain_model.json"))
     fe.add_argument("--report", action="append", help="另报告这些评测集上的 AUC 与阈值扫描（不参与拟合；勿用盲测集）")
     fe.add_argument("--c", type=float, default=1.0, help="L2 正则强度的倒数（scikit-learn 的 C）")
     fe.add_argument("--dry-run", action="store_true", help="只报告，不写模型")

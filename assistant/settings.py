@@ -54,10 +54,12 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(0.65, ge=0.0, le=1.0, description="The evidence decision claims 'answered' at "
                                     "or above this probability (fitted: corpus/vocab/evidence_model.json; chosen by "
                                     "cross-validation on evals/calibration, see evals/README.md)")
-    none_domain: float = Field(0.25, ge=0.0, le=1.0, description="'none' (no relevant provision) needs less than this "
-                               "share of the question's content in the documents' vocabulary…")
-    none_dense: float = Field(0.85, ge=0.0, le=1.0, description="…and no unit closer than this (dense cosine); "
-                              "both set from the calibration set's off-domain questions, see evals/README.md")
+    offdomain_threshold: float | None = Field(None, ge=0.0, le=1.0, description="'none' (no relevant provision at "
+                                              "all) at or above this p(off-domain); unset = the threshold chosen by "
+                                              "cross-validation and stored in corpus/vocab/offdomain_model.json")
+    none_domain: float = Field(0.25, ge=0.0, le=1.0, description="Without offdomain_model.json only: 'none' needs "
+                               "less than this share of the question's content in the documents' vocabulary…")
+    none_dense: float = Field(0.85, ge=0.0, le=1.0, description="…and no unit closer than this (dense cosine)")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1); unset = no LLM")
     llm_model: str | None = Field(None, description="Model name served there, e.g. Qwen2.5-7B-Instruct")
     llm_api_key: str | None = Field(None, description="API key for the LLM server, if it needs one")

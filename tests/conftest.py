@@ -77,6 +77,15 @@ def make_tiny(base: Path, embed=None):
     root = base / "corpus"
     root.mkdir()
     shutil.copytree(CORPUS / "vocab", root / "vocab")
+    # the fitted decisions read e5's similarities over the real corpus; on this corpus, with a
+    # fake embedder, the unit tests use a fixed one (answered unless a slot is asked and not
+    # filled) and the none rule the judge falls back to (the fitted models are tested on the
+    # real corpus, and on their own in tests/test_answer_unit.py)
+    (root / "vocab" / "offdomain_model.json").unlink(missing_ok=True)
+    from assistant.answer.evidence import EvidenceModel
+
+    EvidenceModel(["slot"], [-4.0], 2.0, [0.0], [1.0], meta={"note": "tests: fixed"}).save(
+        root / "vocab" / "evidence_model.json")
     (root / "tiny.txt").write_text(DOC, encoding="utf-8")
     (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
     settings = Settings(corpus_dir=root, index_dir=base / "index", data_dir=base / "data",

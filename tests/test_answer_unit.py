@@ -88,6 +88,21 @@ def test_none_only_when_nothing_is_relevant(chat):
     assert answer.answer.startswith("现有文件中没有找到") and answer.nearest_topics
 
 
+def test_the_none_decision_is_the_fitted_model_at_its_cross_validated_threshold(chat):
+    from assistant.answer.evidence import EvidenceJudge, EvidenceModel
+
+    index, retriever = chat.index, chat.retriever
+    # p(off-domain) rises as the question's content leaves the documents' vocabulary
+    model = EvidenceModel(["domain"], [-4.0], 0.0, [0.5], [0.25], meta={"threshold": 0.8})
+    judge = EvidenceJudge(index, retriever, None, offdomain=model)
+    assert judge.offdomain_threshold == 0.8
+    assert judge.decide(retriever.retrieve_all("红烧肉怎么做才能肥而不腻？")).coverage == "none"
+    assert judge.decide(retriever.retrieve_all("行业社会组织举报违法侵权行为")).coverage != "none"
+    # the setting overrides the stored threshold: at 1.0 nothing is "none"
+    strict = EvidenceJudge(index, retriever, None, offdomain=model, offdomain_threshold=1.0)
+    assert strict.decide(retriever.retrieve_all("红烧肉怎么做才能肥而不腻？")).coverage == "partial"
+
+
 def test_the_decision_claims_answered_only_when_confident_and_the_slot_is_filled(chat):
     from assistant.answer.evidence import EvidenceJudge, EvidenceModel
 
@@ -323,3 +338,21 @@ def test_eval_reads_the_external_sample_format_and_reports_the_issue_metrics(cha
     with pytest.raises(AssistantError, match="9.9"):
         load_eval_set(d, chat.index.corpus)
     assert load_eval_set(d, chat.index.corpus, strict=False).unresolved == ["x: tiny 9.9"]
+
+
+def test_a_none_model_fitted_with_another_embedding_is_not_used(chat):
+    """Its strongest signal is a dense similarity on the model's own scale: with another
+    embedding (BA_EMBED_BACKEND=use on an e5 fit) the judge falls back to the rule."""
+    from assistant.answer.compose import AnswerComposer
+    from assistant.answer.evidence import EvidenceModel
+    from assistant.index.embeddings import embedding_id
+
+    index, retriever = chat.index, chat.retriever
+    path = index.corpus.root / "vocab" / "offdomain_model.json"
+    try:
+        for fitted_with, used in (("E5Embedding:another-model", False), (embedding_id(index.embed_model), True)):
+            EvidenceModel(["domain"], [-4.0], 0.0, [0.5], [0.25],
+                          meta={"threshold": 0.8, "embedding": fitted_with}).save(path)
+            assert (AnswerComposer(index, retriever, chat.settings).judge.offdomain is not None) is used
+    finally:
+        path.unlink(missing_ok=True)

@@ -41,3 +41,23 @@ def test_usage_error_exits_2(capsys):
         main(["clause"])
     assert exc.value.code == 2
     assert "参数错误" in capsys.readouterr().err
+
+
+def test_cli_usage_errors_and_stats_are_in_chinese(capsys):
+    import pytest
+
+    from assistant.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["corpus"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "缺少必需的参数" in err and "用法：" in err
+    assert "required" not in err and "usage" not in err
+    with pytest.raises(SystemExit):
+        main(["corpus", "stats", "--bogus"])
+    assert "无法识别的参数：--bogus" in capsys.readouterr().err
+    assert main(["corpus", "stats"]) == 0
+    out = capsys.readouterr().out
+    assert "类型 章" in out and "强度 " in out and "目次" in out
+    for english in ("chapter", "clause", "shall", "should", "toc", "doc-title"):
+        assert english not in out

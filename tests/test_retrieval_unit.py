@@ -228,3 +228,36 @@ def test_vectors_are_read_from_chroma_in_slices(monkeypatch):
     col.vectors.pop("n5")
     with pytest.raises(store.IndexMismatchError):
         store._read_vectors(col, nodes)
+
+
+def test_glossary_gives_an_english_question_the_nearest_corpus_words():
+    import numpy as np
+
+    from assistant.index.glossary import Glossary
+
+    # three corpus words on three axes; "complaint" lies near 投诉, "funding" near 资金
+    words = ["投诉", "资金", "品牌"]
+    g = Glossary(words, np.eye(3, dtype=np.float32), frozenset({"the", "for", "what"}))
+    assert g.phrases("What is the funding for complaint?") == ["funding", "complaint", "funding complaint"]
+    axis = {"funding": [0.1, 0.9, 0.0], "complaint": [0.95, 0.1, 0.0], "funding complaint": [0.5, 0.6, 0.1]}
+
+    def embed(phrases):
+        return [np.asarray(axis[p]) / np.linalg.norm(axis[p]) for p in phrases]
+
+    assert g.translate("What is the funding for complaint?", embed) == ["资金", "投诉"]
+    assert g.translate("什么是品牌", embed) == []  # no English content word: nothing to translate
+
+
+def test_the_glossary_is_built_with_the_index_checksummed_and_used_for_english(tiny):
+    corpus, settings, embed = tiny
+    index = load_index(corpus, settings, embed, rebuild="never")
+    assert index.glossary is not None and "国际化" in index.glossary.words
+    assert "glossary.npz" in index.meta["files"]
+    retriever = HybridClauseRetriever(index)
+    _, qa = retriever.scored("internationalization strategy")
+    assert qa.glossary and all(w in index.glossary.words for w in qa.glossary)
+    _, qa_zh = retriever.scored("国际化战略")
+    assert qa_zh.glossary == []  # a Chinese question is searched with its own words
+    # a damaged glossary is a damaged index: refused, not silently searched without it
+    (settings.index_dir / "glossary.npz").write_bytes(b"broken")
+    assert any("glossary.npz" in r for r in check_meta(corpus, settings, embed))

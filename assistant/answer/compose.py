@@ -8,6 +8,8 @@ none (no relevant provision; the nearest topics). `supported` is true only for a
 
 from __future__ import annotations
 
+import logging
+
 from assistant.answer import render
 from assistant.answer.citations import citation_for, validate_citations
 from assistant.answer.evidence import Evidence, EvidenceJudge, EvidenceModel
@@ -15,6 +17,7 @@ from assistant.answer.models import Answer, Citation, Point
 from assistant.answer.select import Selection, Selector, drop_list_intro
 from assistant.corpus.model import Clause
 from assistant.corpus.store import Corpus
+from assistant.index.embeddings import embedding_id
 from assistant.index.store import ClauseIndex
 from assistant.retrieval.retriever import HybridClauseRetriever, Retrieval, SearchFilters
 from assistant.settings import Settings
@@ -25,6 +28,7 @@ MEANING = {
     "may": "表示允许：可以这样做，由实施者选择",
     "shall-not": "表示禁止：{when}不得这样做",
 }
+log = logging.getLogger("assistant.answer")
 UNKNOWN_HINT_WEIGHT = 4.0  # an informative word the corpus never uses is named in a partial answer
 
 
@@ -35,8 +39,16 @@ class AnswerComposer:
         self.corpus: Corpus = index.corpus
         self.retriever = retriever
         model = EvidenceModel.load(self.corpus.root / "vocab" / "evidence_model.json")
+        offdomain = EvidenceModel.load(self.corpus.root / "vocab" / "offdomain_model.json")
+        fitted_with = (offdomain.meta if offdomain else {}).get("embedding")
+        if fitted_with and fitted_with != embedding_id(index.embed_model):
+            # its strongest signal is the dense similarity, whose scale is the model's own: with
+            # another model (BA_EMBED_BACKEND=use) the none decision is the rule, not this fit
+            log.info("none decision: %s was fitted with %s, the index uses %s; using the rule",
+                     "offdomain_model.json", fitted_with, embedding_id(index.embed_model))
+            offdomain = None
         self.judge = EvidenceJudge(index, retriever, model, settings.answer_threshold, settings.none_domain,
-                                   settings.none_dense)
+                                   settings.none_dense, offdomain, settings.offdomain_threshold)
         self.selector = Selector(self.corpus, self.judge)
 
     def citation(self, unit: Clause, quote: str | None = None) -> Citation:

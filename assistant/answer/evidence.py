@@ -7,7 +7,10 @@ One decision over the retrieved evidence, three outcomes:
   was asked — either the asked slot has no filler in any of the top units (the answer says
   so: `missing`), or the decision is unsure (the answer shows the closest provisions and
   asks the user to check them);
-- none: no relevant provision at all (weather, programming, another field).
+- none: no relevant provision at all (weather, programming, another field): a second
+  logistic regression over the same signals, fitted on the calibration sets' off-domain
+  questions against their answerable and near-domain ones
+  (corpus/vocab/offdomain_model.json, with the threshold cross-validation chose).
 
 The signals (`features`) are measured, not listed words: how much of the question's
 informative content the top units cover (weights from general-Chinese frequency in jieba's
@@ -36,6 +39,7 @@ from assistant.retrieval.retriever import HybridClauseRetriever, Retrieval
 TOP_UNITS = 10  # the asked slot is checked against this many units
 FILLER_TOPICAL = 0.5  # a filler counts in a sentence covering this share of the question's content
 FILLER_TOPICAL_ACTOR = 0.8  # …and a section heading's actor only for a sentence covering this much
+NAMED_DOC_FILLER = 0.05  # a filler in a document the question names outranks an equal one elsewhere
 _SENTENCE = re.compile(r"[^。；;！？\n]+[。；;！？]?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # jieba's dictionary counts: words this common carry no topic (什么 59k, 我们 99k, 可以 71k)
@@ -94,13 +98,19 @@ class EvidenceModel:
 
 class EvidenceJudge:
     def __init__(self, index: ClauseIndex, retriever: HybridClauseRetriever, model: EvidenceModel | None,
-                 answer_threshold: float = 0.65, none_domain: float = 0.25, none_dense: float = 0.85) -> None:
+                 answer_threshold: float = 0.65, none_domain: float = 0.25, none_dense: float = 0.85,
+                 offdomain: EvidenceModel | None = None, offdomain_threshold: float | None = None) -> None:
         self.index = index
         self.corpus = index.corpus
         self.retriever = retriever
         self.model = model
         self.answer_threshold = answer_threshold
         self.none_domain, self.none_dense = none_domain, none_dense
+        # p(off-domain): a fitted model with its cross-validated threshold (the setting
+        # overrides it); without a model file, the rule below on none_domain / none_dense
+        self.offdomain = offdomain
+        self.offdomain_threshold = (offdomain_threshold if offdomain_threshold is not None
+                                    else float((offdomain.meta if offdomain else {}).get("threshold", 0.85)))
         self.tokenizer = index.tokenizer
         # the thesaurus, both ways: a user's word is covered by the standards' words for it
         self._synonyms: dict[str, set[str]] = {}
@@ -210,7 +220,9 @@ class EvidenceJudge:
                     # sharing most characters with the question ("…实施" for "何时实施")
                     # a cover page or foreword is one context: its lines name the document
                     context = text if u.kind in ("cover", "foreword") else f"{heads} {sent}"
-                    topical = cov(context) + 0.01 * len(set(sent) & set(qa.text))
+                    # …and a document the question names goes before the others
+                    topical = (cov(context) + 0.01 * len(set(sent) & set(qa.text))
+                               + (NAMED_DOC_FILLER if u.doc_id in qa.doc_hint else 0.0))
                     if not own and cov(sent) < FILLER_TOPICAL_ACTOR:
                         continue
                     if topical > topical_best:
@@ -253,9 +265,12 @@ class EvidenceJudge:
         return f, extra
 
     def off_domain(self, f: dict[str, float]) -> bool:
-        """No relevant provision at all: little of the question is this domain's vocabulary and
-        no unit is semantically close. (An English question counts as in the domain as soon
-        as the thesaurus knows one of its words.)"""
+        """No relevant provision at all. With the fitted model: p(off-domain) at or above its
+        threshold. Without it: little of the question is this domain's vocabulary and no unit
+        is semantically close (an English question counts as in the domain as soon as the
+        thesaurus knows one of its words)."""
+        if self.offdomain is not None:
+            return self.offdomain.probability(f) >= self.offdomain_threshold
         if f["dense_max"] >= self.none_dense or f.get("named_doc"):
             return False  # close to a unit, or about one of the documents by name
         return f["domain"] == 0.0 if f["cjk"] < 0.5 else f["domain"] < self.none_domain

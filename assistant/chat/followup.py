@@ -29,7 +29,8 @@ EN_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "si
 RE_NTH = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(条|点|项|个|款|部分)|最后一(条|项|点|部分)")
 RE_NTH_EN = re.compile(r"\b(" + "|".join(EN_ORDINALS) + r")\s+(item|point|one|clause)\b|\b(item|point)\s+(\d{1,2})\b",
                        re.I)
-RE_OTHER_DOCS = re.compile(r"(其他|其它|别的|另外的?|另一份)(文件|标准|文件里|文件中|规定|指南|通知)|还有(哪些|什么|别的)文件"
+RE_OTHER_DOCS = re.compile(r"(其他|其它|别的|另外的?|另外一[个份]|另一[个份]?)(文件|标准|文件里|文件中|规定|指南|通知)"
+                           r"|还有(哪些|什么|别的)文件"
                            r"|other (documents?|standards?)|any other", re.I)
 RE_STRENGTH = re.compile(r"强制|必须|硬性|一定要|非.{0,2}不可|可选|应还是宜|是应|是宜|约束力|mandatory|required|compulsory"
                          r"|binding|obligatory|\bmust\b|optional", re.I)
@@ -120,13 +121,13 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
         word = "项" if kind in ("项", "款", "部分") and items else "条"
         return Resolution("nth", prev["question"],
                           missing_nth=f"上一轮答复只有 {have} {word}，没有第 {n} {word}。")
-    if RE_OTHER_DOCS.search(q):
-        return Resolution("other-docs", prev["question"], exclude_docs=docs)
     qa = analyzer.analyze(q)
-    if RE_SIMILAR.search(q) and qa.doc_hint and set(qa.doc_hint) - set(docs):
-        # "广西标准有没有类似的规定？": the same question, in the document named
-        return Resolution("other-docs", prev["question"],
-                          exclude_docs=[d for d in analyzer_docs(analyzer) if d not in qa.doc_hint])
+    named = [d for d in qa.doc_hint if d not in docs]
+    if RE_OTHER_DOCS.search(q) or (RE_SIMILAR.search(q) and named):
+        # "其他文件有没有类似规定" / "广西标准有没有类似的规定？": the previous topic (without the
+        # name of the document it was asked of) in the documents named, else in the others
+        exclude = [d for d in analyzer_docs(analyzer) if d not in named] if named else docs
+        return Resolution("other-docs", _topic_question(prev, main, analyzer, corpus), exclude_docs=exclude)
     if RE_DETAIL.search(q) and short and main and (RE_PRONOUN.search(q) or len(q) <= 10):
         return Resolution("detail", prev["question"], unit=main)
     starts = q.lower().startswith(RE_CARRY_START) or q.endswith(("呢", "呢？", "呢?"))
@@ -149,6 +150,15 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
             effective = RE_PRONOUN.sub(topic, q, count=1)
             return Resolution("anaphora", effective, prefer_docs=docs)
     return Resolution("new", q)
+
+
+def _topic_question(prev: dict, main: tuple[str, str] | None, analyzer: QueryAnalyzer, corpus: Corpus | None) -> str:
+    """The previous question as asked of other documents: without the words that named its
+    document ("国标征求意见稿对…": they would pull the other documents' covers and forewords),
+    with the heading of the unit the answer was about."""
+    base = analyzer.analyze(prev["question"]).text
+    topic = topic_of(corpus, main) if corpus is not None else ""
+    return f"{base}（{topic}）" if topic and topic not in base else base
 
 
 def analyzer_docs(analyzer: QueryAnalyzer) -> list[str]:

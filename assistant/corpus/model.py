@@ -28,6 +28,9 @@ KIND_ZH = {"cover": "封面", "foreword": "前言", "introduction": "引言/导�
            "form": "表单", "reference": "参考文献", "fragment": "首部文字", "signature": "落款"}
 assert set(KIND_ZH) == set(KINDS)
 
+# why a line of a source file is in no unit, as a user reads it
+SKIP_ZH = {"cover": "封面", "toc": "目次", "page-break": "分页", "doc-title": "文件标题", "back-cover": "封底",
+           "stray-dash": "孤立破折号"}
 STRENGTHS = ("shall", "should", "may", "shall-not", "none")
 STRENGTH_ZH = {"shall": "应", "should": "宜", "may": "可", "shall-not": "不应", "none": "无"}
 

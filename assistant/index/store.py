@@ -39,7 +39,9 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from assistant.corpus.model import Clause
 from assistant.corpus.store import Corpus, Document
 from assistant.errors import CorpusIncompleteError, IndexMismatchError, IndexNotFoundError
-from assistant.index.embeddings import EmbeddingCache, embedding_id
+from assistant.index.embeddings import EmbeddingCache, embed_queries, embedding_id
+from assistant.index.glossary import GLOSSARY_FILE, Glossary, corpus_words
+from assistant.index.glossary import load_stopwords as load_stopwords_en
 from assistant.index.tokenizer import (
     ChineseTokenizer,
     domain_terms,
@@ -50,7 +52,7 @@ from assistant.index.tokenizer import (
 from assistant.settings import Settings
 
 COLLECTION = "clauses"
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 
 
 def package_version() -> str:
@@ -170,6 +172,7 @@ class ClauseIndex:
     # unit-normalised node vectors in node order, when dense search runs in memory
     vectors: np.ndarray | None = None
     bm25_chars: bm25s.BM25 | None = None  # character bigrams
+    glossary: Glossary | None = None  # English words → corpus words (assistant/index/glossary.py)
 
     def node(self, node_id: str) -> TextNode:
         return self.nodes[self.node_pos[node_id]]
@@ -199,7 +202,7 @@ def _read_meta(index_dir: Path) -> dict | None:
 def _index_files(index_dir: Path) -> list[Path]:
     """The index files a checksum is kept for: everything but meta.json and chroma's own
     store (chroma checks its own files; the collection is checked by count and metadata)."""
-    files = [index_dir / "userdict.txt", index_dir / "nodes.json"]
+    files = [index_dir / "userdict.txt", index_dir / "nodes.json", index_dir / GLOSSARY_FILE]
     for name in ("bm25", "bm25-chars"):
         bm25 = index_dir / name
         if bm25.is_dir():
@@ -308,6 +311,7 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
         if bm25_dir.exists():
             shutil.rmtree(bm25_dir)
         bm25.save(str(bm25_dir), show_progress=False)
+    _build_glossary(nodes, tokenizer, embed, settings, cache_model=model)
     (settings.index_dir / "nodes.json").write_text(json.dumps(
         [{"id": n.id_, "text": n.get_content(), "metadata": n.metadata} for n in nodes],
         ensure_ascii=False), encoding="utf-8")
@@ -318,6 +322,28 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
     (settings.index_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2),
                                                   encoding="utf-8")
     return meta
+
+
+def _build_glossary(nodes: list[TextNode], tokenizer: ChineseTokenizer, embed: BaseEmbedding,
+                    settings: Settings, cache_model: str) -> None:
+    """The corpus words and their query vectors (assistant/index/glossary.py), through the
+    embedding cache: a rebuild embeds only words the model has not seen."""
+    words = corpus_words([sparse_text(n.get_content()) for n in nodes], tokenizer)
+    cache = EmbeddingCache(settings.embed_cache_dir / "embeddings.sqlite3") if settings.embed_cache_dir else None
+    key = f"{cache_model}|query"
+    known = cache.get(key, words) if cache else {}
+    missing = [w for w in words if w not in known]
+    for i in range(0, len(missing), 256):
+        chunk = missing[i: i + 256]
+        fresh = dict(zip(chunk, embed_queries(embed, chunk)))
+        if cache:
+            cache.put(key, fresh)
+        known.update(fresh)
+    if cache:
+        cache.close()
+    vectors = np.asarray([known[w] for w in words], dtype=np.float32).reshape(len(words), -1)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(words) else 1.0
+    Glossary(words, vectors / np.where(norms == 0, 1.0, norms)).save(settings.index_dir / GLOSSARY_FILE)
 
 
 def check_meta(corpus: Corpus, settings: Settings, embed: BaseEmbedding) -> list[str]:
@@ -407,7 +433,9 @@ def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild
     index = ClauseIndex(
         corpus=corpus, nodes=nodes, node_pos={n.id_: i for i, n in enumerate(nodes)},
         bm25=bm25, tokenizer=tokenizer, vector_store=None, embed_model=embed, meta=meta,
-        bm25_chars=bm25_chars)
+        bm25_chars=bm25_chars,
+        glossary=Glossary.load(settings.index_dir / GLOSSARY_FILE,
+                               load_stopwords_en(settings.vocab_dir / "stopwords_en.txt")))
     if settings.chroma_host:
         from assistant.index.chroma import ResilientCollection
 

@@ -59,6 +59,9 @@ class QueryAnalysis:
     roles: list[str] = field(default_factory=list)
     phases: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
+    # an English question's corpus words, found by the dense model (assistant/index/glossary.py):
+    # searched like expansions, but they say nothing of whether the question is in the domain
+    glossary: list[str] = field(default_factory=list)
     doc_hint: list[str] = field(default_factory=list)
     doc_names: list[str] = field(default_factory=list)  # the words that named a document ("广西标准")
     definition: bool = False  # "X是什么": 术语和定义 first
@@ -77,12 +80,12 @@ class QueryAnalysis:
         English the thesaurus does not know."""
         if self.cjk >= 0.5:
             return 1.0
-        return ENGLISH_SPARSE if self.expansions else self.cjk
+        return ENGLISH_SPARSE if self.expansions or self.glossary else self.cjk
 
     @property
     def sparse_text(self) -> str:
         """The question plus the standards' words for what the user said."""
-        return " ".join([self.text, *self.expansions])
+        return " ".join([self.text, *self.expansions, *self.glossary])
 
 
 # "这个标准里…" / "本文件中…": a pointer at the document, not a topic word
@@ -94,6 +97,11 @@ _METADATA_RE = re.compile(r"编号|标准号|发布单位|发布机构|哪个单
                           r"|who (issued|published|drafted)|drafting", re.I)
 # the words of such a question that name what is asked about the document, not a topic
 METADATA_WORDS = re.compile(r"标准号|编号|(开始|正式)?(发布|实施|生效)|归口|提出|起草单位|起草人|起草|标准|文件|技术委员会|单位|机构")
+# a document's short name: a qualifier and a generic noun, which users split with a
+# demonstrative ("广西那个标准", "试点的那份指南")
+_GENERIC_NAME = re.compile(r"([\u4e00-\u9fff]{2,4})(标准|指南|团标|文件|通知)")
+_POINTER = r"(?:这个|这份|这一|那个|那份|该|本|此)?"
+_NAME_GAP = r"(?:的)?(?:那个|这个|那份|这份|那项|这项|那一份)?(?:新)?"
 _DOCUMENT_WORD = re.compile(r"标准|文件|规范|指南|通知|standard|document|guide", re.I)
 _DEFINITION_RE = re.compile(r"是什么$|是什么[？?。]?$|什么意思|的定义|定义是|指什么|含义|是指什么|what (is|does) .{0,40}mean")
 
@@ -112,8 +120,19 @@ class QueryAnalyzer:
                     names.setdefault(normalize(n).lower(), []).append(d.doc_id)
         self._doc_names = sorted(names.items(), key=lambda kv: -len(kv[0]))
         # a name the documents' own text uses ("红盾" in 红盾品牌) is also a topic word: it
-        # steers to its document but stays in the question
-        self._topical_names = {n for n in names if n in body_text.lower()}
+        # steers to its document but stays in the question; so does an English name ("red
+        # shield"): for the dense model it is the question's context, not a pointer
+        self._topical_names = {n for n in names if n in body_text.lower() or re.fullmatch(r"[a-z][a-z ]{5,}", n)}
+
+    @staticmethod
+    def _spaced(name: str, text: str) -> str:
+        """A name such as 广西标准 said with a demonstrative inside it ("广西那个标准",
+        "红盾的那份指南"): the words as the question has them, else ""."""
+        m = _GENERIC_NAME.fullmatch(name)
+        if not m:
+            return ""
+        found = re.search(re.escape(m.group(1)) + _NAME_GAP + re.escape(m.group(2)), text)
+        return found.group(0) if found else ""
 
     def analyze(self, question: str) -> QueryAnalysis:
         original = question
@@ -121,17 +140,19 @@ class QueryAnalyzer:
         low = q.lower()
         qa = QueryAnalysis(text=q, original=original, cjk=cjk_share(q))
         for name, docs in self._doc_names:
-            if name in low:
+            found = name if name in low else self._spaced(name, low)
+            if found:
                 qa.doc_hint.extend(d for d in docs if d not in qa.doc_hint)
-                qa.doc_names.append(name)
-                low = low.replace(name, " ")
+                qa.doc_names.append(found)
+                low = low.replace(found, " ")
         q = _DEICTIC_RE.sub("", q).strip() or q
         # a document's name points at it (doc_hint boosts it); as words it would pull the
         # question to the units that repeat the name (its cover, its bibliography)
         named = q
         for name in qa.doc_names:
             if name not in self._topical_names:
-                named = re.sub(re.escape(name), " ", named, flags=re.I)
+                # with the demonstrative that pointed at it ("这份广西标准")
+                named = re.sub(_POINTER + re.escape(name), " ", named, flags=re.I)
         q = re.sub(r"\s+", " ", named).strip() if len(re.sub(r"[\W_]", "", named)) >= 2 else q
         qa.text = q
         qa.roles = self.role_m.ids(q)

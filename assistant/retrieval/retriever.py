@@ -312,6 +312,10 @@ class HybridClauseRetriever(BaseRetriever):
         filters.validate(self.index)
         mf = filters.to_metadata_filters()
         qa = self.analyzer.analyze(question)
+        if self.understanding and qa.cjk < 0.5 and self.index.glossary is not None and self.mode == "hybrid":
+            # an English question: the corpus words nearest its words join the expansions
+            qa.glossary = [w for w in self.index.glossary.translate(qa.text, self.query_vectors)
+                           if w not in qa.expansions]
         qa.doc_hint.extend(d for d in prefer_docs or [] if d not in qa.doc_hint)
         qa.hint_roles = [r for r in hint_roles or [] if r not in qa.roles]
         qa.hint_phases = [p for p in hint_phases or [] if p not in qa.phases]

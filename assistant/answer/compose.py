@@ -147,8 +147,10 @@ class AnswerComposer:
             if ev.absent:
                 return f"现有文件没有写明{ev.slot.missing}。以下是与您的问题最相关的规定（其中没有这一内容）："
             qa = self.retriever.analyzer.analyze(ans.question)
+            pronouns = self.judge.tokenizer.pronouns(qa.text)  # 哪几, 啥时候: grammar, not a missing topic
             unknown = [t for t, w in self.judge.content(qa.text, ev.slot, qa.doc_names)
-                       if w >= UNKNOWN_HINT_WEIGHT and t in ev.uncovered and not self.judge.in_corpus(t)]
+                       if w >= UNKNOWN_HINT_WEIGHT and t in ev.uncovered and not self.judge.in_corpus(t)
+                       and t not in pronouns]
             hint = ("文件中没有出现“" + "”“".join(unknown[:3]) + "”的说法；") if unknown else ""
             if ev.filler is not None:  # a sentence that may well answer it: quoted first, to be checked
                 unit, sentence = ev.filler

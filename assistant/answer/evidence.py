@@ -57,6 +57,7 @@ class Evidence:
     uncovered: list[str] = field(default_factory=list)  # informative words no top unit uses
     filler: tuple[Clause, str] | None = None  # (unit, sentence) that fills the asked slot
     candidate: tuple[Clause, str] | None = None  # the best sentence with a filler, topical or not
+    candidate_hit: Clause | None = None  # the retrieved unit that sentence was found in
     features: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -177,6 +178,13 @@ class EvidenceJudge:
         return self.covered(token, self._corpus_text) == 1.0
 
     # -- the decision ----------------------------------------------------------------
+    def _sentences(self, unit: Clause) -> list[tuple[Clause, str]]:
+        """The sentences of a unit and of everything under it, each with the unit that says
+        it: a filler found in an item of a retrieved clause is cited as that item."""
+        doc = self.corpus.doc(unit.doc_id)
+        return [(u, sent) for u in (unit, *doc.descendants(unit)) if u.text
+                for sent in _SENTENCE.findall(u.text)]
+
     def unit_text(self, unit: Clause) -> str:
         doc = self.corpus.doc(unit.doc_id)
         return " ".join(x for x in (unit.heading_path, unit.title or "", doc.full_text(unit)) if x)
@@ -206,11 +214,11 @@ class EvidenceJudge:
         unknown_w = sum(w for t, w in words if not any(c in self._corpus_chars for c in t)) / total
         # the asked slot: a filler in a sentence of a top unit, the sentence (with the headings
         # it sits under) being about the question's topic
-        filled, filler, topical_best = False, None, 0.0
+        filled, filler, filler_hit, topical_best = False, None, None, 0.0
         if slot is not None and slot.filler:
             for u, text in zip(units, texts):
                 heads = f"{u.heading_path} {u.title or ''}"
-                for sent in _SENTENCE.findall(self.corpus.doc(u.doc_id).full_text(u)):
+                for owner, sent in self._sentences(u):
                     # the section a clause sits in names its actor ("2.2 品牌授权企业: 应建立…"),
                     # but then the sentence itself must say what was asked, verb included
                     own = slot.filled_by(sent) is not None
@@ -226,7 +234,7 @@ class EvidenceJudge:
                     if not own and cov(sent) < FILLER_TOPICAL_ACTOR:
                         continue
                     if topical > topical_best:
-                        topical_best, filler = topical, (u, sent.strip())
+                        topical_best, filler, filler_hit = topical, (owner, sent.strip()), u
             filled = topical_best >= FILLER_TOPICAL
         # the question's most informative word: is it in the top units (word or synonym)?
         key = max(words, key=lambda tw: tw[1])[0] if words else ""
@@ -260,7 +268,7 @@ class EvidenceJudge:
             "margin": (r.ranked[0][1] - r.ranked[min(4, len(r.ranked) - 1)][1]) if len(r.ranked) > 1 else 0.0,
             "cjk": qa.cjk,
         }
-        extra = {"slot": slot, "filler": filler if filled else None, "candidate": filler,
+        extra = {"slot": slot, "filler": filler if filled else None, "candidate": filler, "candidate_hit": filler_hit,
                  "uncovered": uncovered, "words": words}
         return f, extra
 
@@ -282,7 +290,8 @@ class EvidenceJudge:
         p = self.model.probability(f) if self.model else 0.5
         slot: Slot | None = extra["slot"]
         ev = Evidence("partial", p, slot=slot, slot_filled=bool(f["slot_filled"]), features=f,
-                      uncovered=extra["uncovered"], filler=extra["filler"], candidate=extra["candidate"])
+                      uncovered=extra["uncovered"], filler=extra["filler"], candidate=extra["candidate"],
+                      candidate_hit=extra["candidate_hit"])
         if ev.absent:
             ev.missing = [slot.missing]
         if self.off_domain(f):

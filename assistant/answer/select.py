@@ -148,6 +148,9 @@ class Selector:
         text = u.text if chosen else drop_list_intro(u.text)
         head = self.cite(u, text) if text else None
         rest = [self.cite(c) for c in items if c not in chosen]
+        if head is None and u.title and (whole or len(chosen) > 1):
+            # a heading over its items ("（二）区域品牌建设成效（40分）"): the items under it
+            return Point(self.cite(u), items=[Point(self.cite(c)) for c in chosen], context=self._context(u)), rest
         if head is None:  # a bare lead-in and no item quoted: the items are the answer
             first = chosen[0] if chosen else items[0]
             return Point(self.cite(first), context=self._context(first)), rest
@@ -192,7 +195,8 @@ class Selector:
                 main = self.corpus.clause(head.doc_id, head.label)
         if ev.filler is not None:
             main = ev.filler[0]
-        elif ev.candidate is not None and ev.candidate[0].uid in {u.uid for u, _ in ranked[:3]}:
+        elif ev.candidate is not None and ev.candidate_hit is not None \
+                and ev.candidate_hit.uid in {u.uid for u, _ in ranked[:3]}:
             main = ev.candidate[0]  # the close unit that names what was asked (who, when…)
         top = ranked[0][1]
         chosen: list[Clause] = [main]

@@ -94,6 +94,11 @@ class ChineseTokenizer:
         return {w.word.lower() for w in self._pos.cut(text)
                 if w.flag in ("n", "nr", "ns", "nt", "nz", "vn", "eng", "nrt")}
 
+    def pronouns(self, text: str) -> set[str]:
+        """Words jieba tags as pronouns (r: 哪几, 啥时候, 什么, 我们, 这个): grammar, never a topic."""
+        self.nouns("")  # the POS table
+        return {w.word.lower() for w in self._pos.cut(text) if w.flag.startswith("r")}
+
     def general_frequency(self, word: str) -> int:
         """How common a word is in general Chinese: its count in jieba's dictionary
         (0 for strings that are not dictionary words, such as segmentation fragments)."""

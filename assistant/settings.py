@@ -77,9 +77,9 @@ class Settings(BaseSettings):
         "rapidocr", description="OCR of scanned PDF pages: rapidocr (PP-OCRv4 models inside the "
         "rapidocr-onnxruntime wheel; the measured default), tesseract (Debian tesseract-ocr-chi-sim), off")
     ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution scanned pages are rendered at for OCR")
-    ocr_workers: int = Field(1, ge=1, le=16, description="RapidOCR: pages read in this many worker processes "
+    ocr_workers: int = Field(2, ge=1, le=16, description="RapidOCR: pages read in this many worker processes "
                              "(benchmarks/README.md, OCR speed)")
-    ocr_threads: int = Field(2, ge=1, le=64, description="RapidOCR: onnxruntime threads per process")
+    ocr_threads: int = Field(1, ge=1, le=64, description="RapidOCR: onnxruntime threads per process")
     ocr_models: Literal["optimized", "wheel"] = Field(
         "optimized", description="RapidOCR: the PP-OCRv4 models as rewritten at set-up (`brand-assistant "
         "ocr-models`: the same arithmetic in fewer operators, about twice as fast) or the wheel's own; "

@@ -51,6 +51,25 @@ def test_absent_detail_is_said_first(real_chat):
     assert a.answer.startswith("现有文件没有写明由哪个部门或单位负责。") and a.citations
 
 
+def test_the_item_that_holds_the_asked_figure_is_cited(real_chat):
+    """The score is stated by item 2. of 附件2 一、（二）: cited as that item, not as the clause
+    (whose first item, 区域品牌建设机制（20分）, is another score)."""
+    a, _, _ = real_chat.ask("资料评审中，区域品牌影响力这一项给多少分？")
+    assert a.points[0].citation.label == "附件2 一、（二）2." and "区域品牌影响力（10分）" in a.direct
+    # a heading over its items (附件2 二、（二）典型经验示范效应（100分）): the items asked for, all cited
+    b, _, _ = real_chat.ask("答辩评审的典型经验示范效应有哪些评分项？")
+    assert b.points[0].citation.label == "附件2 二、（二）"
+    assert [i.citation.label for i in b.points[0].items] == [f"附件2 二、（二）{n}." for n in range(1, 5)]
+
+
+def test_a_fee_the_documents_do_not_set_is_said_to_be_absent(real_chat):
+    a, _, _ = real_chat.ask("区域公用品牌授权使用费每年收多少？")
+    assert a.coverage == "partial" and a.missing == ["具体金额或收费标准"]
+    # a pronoun of the question ("哪几") is no word the documents lack
+    b, _, _ = real_chat.ask("资料评审的区域品牌建设成效从哪几方面评？")
+    assert "哪几" not in b.direct
+
+
 def test_is_it_mandatory_for_a_draft_national_standard(real_chat):
     """The unit says 应, but the document is a 征求意见稿 of a GB/T: not in force."""
     a, _, _ = real_chat.ask("国标征求意见稿里，培育主体要对传播效果进行评价吗？是强制的吗？")

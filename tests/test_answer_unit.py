@@ -191,6 +191,11 @@ def test_resolver_kinds():
     assert r.kind == "carry" and r.question == "行业社会组织在更新升级期要做什么"
     assert resolve("具体怎么做？", prev, an).kind == "detail"
     assert resolve("申报试点要什么条件？", prev, an).kind == "new"
+    # an ordinal the previous answer does not have: said so for 项/条…
+    assert "没有第 9 项" in resolve("第九项呢", prev, an).missing_nth
+    # …but "第二部分" is how the documents name their own parts (附件1 第二部分): a question of its own
+    r = resolve("如果勾了延期，第三部分里要怎么交代？", prev, an)
+    assert r.kind == "new" and not r.missing_nth
 
 
 def test_sessions_survive_a_restart_and_keep_a_question_whose_answer_failed(chat, tiny_lexical, monkeypatch):

@@ -6,7 +6,9 @@
   not quoted, the lead-in sentence is left out.
 - The other items of a cited clause go to `other_items` (shown collapsed as 同条其他要求).
 - Fewer, sharper points: a second or third provision only when it scores close to the
-  first; other documents' provisions go to `related`.
+  first — from any document when the question names none (the standards overlap: a close
+  provision of another one answers as well); when it names one, the other documents'
+  provisions go to `related`.
 - The direct answer quotes one sentence: the one that fills the asked slot, else the one
   of the main point that covers the question best.
 """
@@ -218,8 +220,8 @@ class Selector:
                 break
             if u.kind == "reference" or any(self._related_family(u, c) for c in chosen):
                 continue
-            if u.doc_id != main.doc_id and ev.coverage == "answered":
-                continue  # other documents' provisions are related ones
+            if u.doc_id != main.doc_id and ev.coverage == "answered" and qa.doc_hint:
+                continue  # the question names its document: the others' provisions are related ones
             chosen.append(u)
         return self._build(r, ev, words, chosen, main, whole_list, ranked, top)
 

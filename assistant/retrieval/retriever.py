@@ -173,7 +173,7 @@ class HybridClauseRetriever(BaseRetriever):
                  fusion: Literal["rrf", "weighted"] = "weighted", alpha: float = 0.4, char_weight: float = 0.3,
                  top_k: int = 10, candidates: int = 50, understanding: bool = True,
                  role_boost: float = 0.25, owner_boost: float = 0.6, phase_boost: float = 0.35,
-                 doc_boost: float = 0.2, term_boost: float = 0.5, metadata_boost: float = 1.0,
+                 doc_boost: float = 0.5, term_boost: float = 0.5, metadata_boost: float = 1.0,
                  filters: SearchFilters | None = None, rrf_k: int = 60,
                  query_cache_size: int = 1024, hint_share: float = 0.5,
                  curated=None, curated_similar: float = 0.93, curated_boost: float = 0.5) -> None:

@@ -151,6 +151,27 @@ class _Graph:
         found = [n for n in self.g.node if name in n.input]
         return found[0] if len(found) == 1 and self.only_use(name) else None
 
+    def conv_params(self, conv):
+        """(weights, bias) of a Conv whose weights and bias are constants, as float32; None
+        otherwise (a Conv without a bias gets zeros)."""
+        import numpy as np
+
+        if conv.op_type != "Conv" or conv.input[1] not in self.init or (len(conv.input) > 2 and conv.input[2] not in self.init):
+            return None
+        w = self.array(conv.input[1]).astype(np.float32)
+        bias = self.array(conv.input[2]).astype(np.float32) if len(conv.input) > 2 else np.zeros(w.shape[0], np.float32)
+        return w, bias
+
+    def folded_conv(self, conv, x: str, outputs: list[str], w, bias, suffix: str):
+        """A Conv with conv's attributes over x, with new constant weights and bias."""
+        from onnx import helper
+
+        wn = self.add_init(w, conv.output[0] + f"/w_{suffix}")
+        bn = self.add_init(bias, conv.output[0] + f"/b_{suffix}")
+        node = helper.make_node("Conv", [x, wn, bn], outputs, name=conv.output[0] + f"/{suffix}")
+        node.attribute.extend(conv.attribute)
+        return node
+
     def scalar_operand(self, node) -> tuple[str | None, float | None]:
         """(the tensor input, the scalar constant) of a binary node with one scalar constant."""
         a, b = node.input[0], node.input[1]
@@ -197,13 +218,11 @@ def _hardswish(gr: _Graph) -> int:
 
 
 def _conv_then_affine(gr: _Graph) -> int:
-    import numpy as np
-    from onnx import helper
-
     drop: set[int] = set()
     new: dict[int, object] = {}
     for conv in list(gr.g.node):
-        if conv.op_type != "Conv" or conv.input[1] not in gr.init or (len(conv.input) > 2 and conv.input[2] not in gr.init):
+        params = gr.conv_params(conv)
+        if params is None:
             continue
         mul = gr.consumer(conv.output[0])
         if mul is None or mul.op_type != "Mul" or id(mul) in drop:
@@ -217,28 +236,21 @@ def _conv_then_affine(gr: _Graph) -> int:
             y, bb = gr.scalar_operand(add)
             if y == mul.output[0]:
                 last, b = add, bb
-        w = gr.array(conv.input[1]).astype(np.float32)
-        bias = gr.array(conv.input[2]).astype(np.float32) if len(conv.input) > 2 else np.zeros(w.shape[0], np.float32)
-        wn = gr.add_init(w * a, conv.output[0] + "/w_folded")
-        bn = gr.add_init(bias * a + b, conv.output[0] + "/b_folded")
-        node = helper.make_node("Conv", [conv.input[0], wn, bn], [last.output[0]], name=conv.output[0] + "/folded")
-        node.attribute.extend(conv.attribute)
-        new[id(conv)] = node
+        w, bias = params
+        new[id(conv)] = gr.folded_conv(conv, conv.input[0], [last.output[0]], w * a, bias * a + b, "folded")
         drop |= {id(mul), id(last)}
     gr.replace(drop, new)
     return len(new)
 
 
 def _affine_then_pointwise(gr: _Graph) -> int:
-    import numpy as np
-    from onnx import helper
-
     drop: set[int] = set()
     new: dict[int, object] = {}
     for conv in list(gr.g.node):
-        if conv.op_type != "Conv" or conv.input[1] not in gr.init or (len(conv.input) > 2 and conv.input[2] not in gr.init):
+        params = gr.conv_params(conv)
+        if params is None:
             continue
-        w = gr.array(conv.input[1]).astype(np.float32)
+        w, bias = params
         attrs = {a.name: a for a in conv.attribute}
         pads = list(attrs["pads"].ints) if "pads" in attrs else []
         group = attrs["group"].i if "group" in attrs else 1
@@ -255,12 +267,7 @@ def _affine_then_pointwise(gr: _Graph) -> int:
         x, c = gr.scalar_operand(mul)
         if x is None:
             continue
-        bias = gr.array(conv.input[2]).astype(np.float32) if len(conv.input) > 2 else np.zeros(w.shape[0], np.float32)
-        wn = gr.add_init(w * c, conv.output[0] + "/w_pre")
-        bn = gr.add_init(bias + d * w.sum(axis=(1, 2, 3)), conv.output[0] + "/b_pre")
-        node = helper.make_node("Conv", [x, wn, bn], list(conv.output), name=conv.output[0] + "/pre")
-        node.attribute.extend(conv.attribute)
-        new[id(conv)] = node
+        new[id(conv)] = gr.folded_conv(conv, x, list(conv.output), w * c, bias + d * w.sum(axis=(1, 2, 3)), "pre")
         drop |= {id(add), id(mul)}
     gr.replace(drop, new)
     return len(new)

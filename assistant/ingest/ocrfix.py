@@ -367,26 +367,21 @@ def fix_punct_width(b: OcrBox, em: float | None = None) -> OcrBox:
 
 def _partner(text: list[str], i: int) -> int | None:
     """The bracket that pairs with the bracket at i in the box (nesting counted), if any."""
-    c = text[i]
     opens, closes = set("(（"), set(")）")
-    if c in opens:
-        depth = 0
-        for j in range(i + 1, len(text)):
-            if text[j] in opens:
-                depth += 1
-            elif text[j] in closes:
-                if depth == 0:
-                    return j
-                depth -= 1
-    elif c in closes:
-        depth = 0
-        for j in range(i - 1, -1, -1):
-            if text[j] in closes:
-                depth += 1
-            elif text[j] in opens:
-                if depth == 0:
-                    return j
-                depth -= 1
+    if text[i] in opens:  # look right for its closing bracket
+        same, other, span = opens, closes, range(i + 1, len(text))
+    elif text[i] in closes:  # look left for its opening bracket
+        same, other, span = closes, opens, range(i - 1, -1, -1)
+    else:
+        return None
+    depth = 0
+    for j in span:
+        if text[j] in same:
+            depth += 1
+        elif text[j] in other:
+            if depth == 0:
+                return j
+            depth -= 1
     return None
 
 

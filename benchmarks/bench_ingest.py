@@ -232,40 +232,17 @@ def speed(out: Path) -> dict:
 def ocr(pages: int, engine: str, out: Path) -> dict:
     """Seconds per page and character accuracy of one engine on the first `pages` body pages
     of T/GXAS 1220 scanned at 200 dpi (reference: the same pages' text layer)."""
-    import pymupdf
-
-    import roundtrip
     from assistant.ingest.ocr import make_engine
     from assistant.ingest.pdf import extract_pdf
-    from assistant.ingest.serialize import serialize
-    from assistant.corpus.manifest import load_manifest
-    from assistant.corpus.parse import compact
 
-    out.mkdir(parents=True, exist_ok=True)
-    spec = next(s for s in load_manifest(CORPUS) if s.doc_id == "gxas-1220-2026")
-    pdf = out / "gxas-1220-2026.pdf"
-    if not pdf.exists():
-        pdf = roundtrip.to_pdf(roundtrip.render_docx(spec, (CORPUS / spec.file).read_text(encoding="utf-8"),
-                                                     out / "gxas-1220-2026.docx"), out)
-    src = pymupdf.open(str(pdf))
-    part = pymupdf.open()
-    part.insert_pdf(src, from_page=4, to_page=4 + pages - 1)
-    part.save(str(out / "part.pdf"))
-    scan = roundtrip.scan(out / "part.pdf", out / "part-scan.pdf")
-    ref = compact(serialize(extract_pdf(out / "part.pdf"), True))
+    scan, ref_text, labels = _ocr_pages(pages, out)
     eng = make_engine(engine)
     if eng is None:
         return {"engine": engine, "error": "not available"}
     t = time.perf_counter()
     ex = extract_pdf(scan, eng)
     secs = time.perf_counter() - t
-    got = compact(serialize(ex, True))
-    dist = roundtrip._edit_distance(ref, got)
-    labels = re.findall(r"\d+\.\d+(?:\.\d+)*|[a-z]\)", serialize(extract_pdf(out / "part.pdf"), True))
-    got_text = serialize(ex, True)
-    return {"engine": engine, "pages": pages, "s_per_page": round(secs / pages, 2),
-            "char_accuracy_pct": round(100 * (1 - dist / len(ref)), 2),
-            "labels_found_pct": round(100 * sum(lab in got_text for lab in labels) / max(len(labels), 1), 1),
+    return {"engine": engine, "pages": pages, "s_per_page": round(secs / pages, 2), **_ocr_score(ex, ref_text, labels),
             "mean_confidence": ex.ocr_confidence, "load": os.getloadavg()}
 
 

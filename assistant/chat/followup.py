@@ -121,8 +121,8 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
             # "第二部分里要怎么交代": the documents name their own parts so (附件1 第二部分);
             # the previous answer has no such point, so it is a question of its own
             return Resolution("new", q)
-        have = len(items) if kind in ("项", "款", "部分") and items else len(points)
-        word = "项" if kind in ("项", "款", "部分") and items else "条"
+        have = len(items) if kind in ("项", "款") and items else len(points)
+        word = "项" if kind in ("项", "款") and items else "条"
         return Resolution("nth", prev["question"],
                           missing_nth=f"上一轮答复只有 {have} {word}，没有第 {n} {word}。")
     qa = analyzer.analyze(q)

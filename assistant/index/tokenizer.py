@@ -85,19 +85,22 @@ class ChineseTokenizer:
                 out.append(tok)
         return out
 
-    def nouns(self, text: str) -> set[str]:
-        """Words jieba tags as nouns (n, nr, ns, nt, nz, vn, eng) in this text."""
+    def _tagged(self, text: str):
+        """jieba's (word, POS flag) pairs of this text."""
         if self._pos is None:  # building the POS tag table takes ~0.5 s: once per tokenizer
             import jieba.posseg
 
             self._pos = jieba.posseg.POSTokenizer(self._jieba)
-        return {w.word.lower() for w in self._pos.cut(text)
+        return self._pos.cut(text)
+
+    def nouns(self, text: str) -> set[str]:
+        """Words jieba tags as nouns (n, nr, ns, nt, nz, vn, eng) in this text."""
+        return {w.word.lower() for w in self._tagged(text)
                 if w.flag in ("n", "nr", "ns", "nt", "nz", "vn", "eng", "nrt")}
 
     def pronouns(self, text: str) -> set[str]:
         """Words jieba tags as pronouns (r: 哪几, 啥时候, 什么, 我们, 这个): grammar, never a topic."""
-        self.nouns("")  # the POS table
-        return {w.word.lower() for w in self._pos.cut(text) if w.flag.startswith("r")}
+        return {w.word.lower() for w in self._tagged(text) if w.flag.startswith("r")}
 
     def general_frequency(self, word: str) -> int:
         """How common a word is in general Chinese: its count in jieba's dictionary

@@ -96,6 +96,15 @@ def test_english_and_traditional_questions(real_chat):
     assert ("miit-pilot-guide", "一、") in _labels(t)
 
 
+def test_no_basis_lists_nearest_topics_but_never_bibliography_entries(real_chat):
+    answer, _, _ = real_chat.ask("明天会下雨吗")
+    assert answer.coverage == "none" and answer.nearest_topics
+    assert len(answer.nearest_topics) == 3
+    corpus = real_chat.index.corpus
+    refs = [f"{corpus.doc(u.doc_id).spec.cite_name} {u.label}" for u in corpus.units() if u.kind == "reference"]
+    assert refs and not [t for t in answer.nearest_topics for r in refs if t == r or t.startswith(r + " ")]
+
+
 def test_no_unverified_or_broken_citation_reaches_the_user(real_chat):
     corpus = real_chat.index.corpus
     for q in ["品牌出海怎么做", "怎么打假", "总结报告什么时候报送", "指导站的服务制度包括什么",

@@ -131,7 +131,8 @@ class AnswerComposer:
     # -- the parts -----------------------------------------------------------------------
     def _none(self, question: str, r: Retrieval, ev: Evidence) -> Answer:
         topics = []
-        for h in r.hits[:3]:
+        # bibliography entries are not topics a person can turn to
+        for h in [h for h in r.hits if h.kind != "reference"][:3]:
             name = self.corpus.doc(h.doc_id).spec.cite_name
             title = h.title or (h.heading_path.split(" > ")[-1] if h.heading_path else "") or h.text[:20]
             topics.append(f"{name} {h.label} {title}".strip())

@@ -261,3 +261,37 @@ def test_the_glossary_is_built_with_the_index_checksummed_and_used_for_english(t
     # a damaged glossary is a damaged index: refused, not silently searched without it
     (settings.index_dir / "glossary.npz").write_bytes(b"broken")
     assert any("glossary.npz" in r for r in check_meta(corpus, settings, embed))
+
+
+def test_a_rebuild_embeds_only_the_glossary_words_it_did_not_have(tiny):
+    """Adding a document embeds its new words for the glossary, not the whole vocabulary
+    again, even without an embedding cache; the glossary is the one a full build makes."""
+    from assistant.index.glossary import GLOSSARY_FILE, Glossary
+
+    class Counting(MockEmbedding):
+        def _get_query_embedding(self, query: str) -> list[float]:
+            asked.append(query)
+            return [float(ord(c)) for c in (query * 8)[:8]]  # depends on the word: reuse is visible
+
+    asked: list[str] = []
+    corpus, settings, _ = tiny
+    settings = settings.model_copy(update={"embed_cache_dir": None})
+    embed = Counting(embed_dim=8)
+    build_index(corpus, settings, embed, force=True)
+    first = Glossary.load(settings.index_dir / GLOSSARY_FILE)
+    assert first.words and sorted(asked) == first.words  # a build from nothing embeds every word
+    asked.clear()
+    (settings.corpus_dir / "tiny.txt").write_text(DOC + "\n3.2 可开展跨境电商推介。\n3.3 宜培育跨境电商人才。\n",
+                                                  encoding="utf-8")
+    changed = load_corpus(settings.corpus_dir)
+    build_index(changed, settings, embed)
+    grown = Glossary.load(settings.index_dir / GLOSSARY_FILE)
+    new_words = sorted(set(grown.words) - set(first.words))
+    assert new_words and sorted(asked) == new_words
+    asked.clear()
+    build_index(changed, settings, embed, force=True)  # the same corpus from nothing
+    full = Glossary.load(settings.index_dir / GLOSSARY_FILE)
+    import numpy as np
+
+    # the kept vectors were stored unit-normalised and are normalised again: equal to rounding
+    assert full.words == grown.words and np.allclose(full.vectors, grown.vectors, rtol=0, atol=1e-6)

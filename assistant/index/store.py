@@ -256,6 +256,14 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
     dict_path = settings.index_dir / "userdict.txt"
     write_user_dict(terms, dict_path)
     nodes = build_nodes(corpus)
+    # the glossary this index had, when the same model made it: its words need no embedding
+    old_meta = _read_meta(settings.index_dir) or {}
+    previous_glossary = None
+    if old_meta.get("embedding") == embedding_id(embed) and not force:
+        try:
+            previous_glossary = Glossary.load(settings.index_dir / GLOSSARY_FILE)
+        except (OSError, ValueError, KeyError):  # unreadable: every word is embedded again
+            previous_glossary = None
 
     # What the vectors were built from is recorded on the chroma collection itself, so
     # several API instances sharing one Chroma server re-embed nothing the others did.
@@ -311,7 +319,7 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
         if bm25_dir.exists():
             shutil.rmtree(bm25_dir)
         bm25.save(str(bm25_dir), show_progress=False)
-    _build_glossary(nodes, tokenizer, embed, settings, cache_model=model)
+    _build_glossary(nodes, tokenizer, embed, settings, cache_model=model, previous=previous_glossary)
     (settings.index_dir / "nodes.json").write_text(json.dumps(
         [{"id": n.id_, "text": n.get_content(), "metadata": n.metadata} for n in nodes],
         ensure_ascii=False), encoding="utf-8")
@@ -325,13 +333,17 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
 
 
 def _build_glossary(nodes: list[TextNode], tokenizer: ChineseTokenizer, embed: BaseEmbedding,
-                    settings: Settings, cache_model: str) -> None:
-    """The corpus words and their query vectors (assistant/index/glossary.py), through the
-    embedding cache: a rebuild embeds only words the model has not seen."""
+                    settings: Settings, cache_model: str, previous: Glossary | None = None) -> None:
+    """The corpus words and their query vectors (assistant/index/glossary.py). A rebuild
+    embeds only words neither the previous glossary (same model) nor the embedding cache
+    holds: adding a document embeds its new words, not the whole vocabulary again."""
     words = corpus_words([sparse_text(n.get_content()) for n in nodes], tokenizer)
+    had = dict(zip(previous.words, previous.vectors.tolist())) if previous is not None else {}
+    known = {w: had[w] for w in words if w in had}
     cache = EmbeddingCache(settings.embed_cache_dir / "embeddings.sqlite3") if settings.embed_cache_dir else None
     key = f"{cache_model}|query"
-    known = cache.get(key, words) if cache else {}
+    if cache:
+        known.update(cache.get(key, [w for w in words if w not in known]))
     missing = [w for w in words if w not in known]
     for i in range(0, len(missing), 256):
         chunk = missing[i: i + 256]

@@ -198,6 +198,26 @@ def test_resolver_kinds():
     assert r.kind == "new" and not r.missing_nth
 
 
+def test_an_ordinal_the_answer_did_not_show_is_taken_from_the_document_list(tiny):
+    """"第二项" after an answer whose main point is an item: the list that item belongs to;
+    after a clause shown without its items: the clause's own items; 类/小项 count like 项."""
+    from assistant.chat.followup import resolve
+    from assistant.retrieval.query import QueryAnalyzer
+
+    corpus, _, _ = tiny
+    an = QueryAnalyzer(corpus.vocab)
+    item_main = {"question": "行业社会组织做什么", "main": ["tiny", "2.1.1 a)"],
+                 "points": [["tiny", "2.1.1 a)"], ["tiny", "3.1"]], "items": [], "doc_ids": ["tiny"]}
+    assert resolve("第二项说的是啥？", item_main, an, corpus).unit == ("tiny", "2.1.1 b)")
+    clause_main = dict(item_main, main=["tiny", "2.1.1"], points=[["tiny", "2.1.1"]])
+    assert resolve("第一类包括什么？", clause_main, an, corpus).unit == ("tiny", "2.1.1 a)")
+    assert resolve("其中第二小项是说啥？", clause_main, an, corpus).unit == ("tiny", "2.1.1 b)")
+    # the document's list has no such item either: said so, as before
+    assert "没有第 5" in resolve("第五项呢", clause_main, an, corpus).missing_nth
+    # 条 still counts the answer's points
+    assert resolve("第二条呢", item_main, an, corpus).unit == ("tiny", "3.1")
+
+
 def test_sessions_survive_a_restart_and_keep_a_question_whose_answer_failed(chat, tiny_lexical, monkeypatch):
     _, settings, _ = tiny_lexical
     a1, sid, _ = chat.ask("国际化战略怎么制定")

@@ -5,8 +5,10 @@ answer was about), its points in the order shown, the items of its main point, a
 documents. A follow-up is one of:
 
 - strength: "这一条是强制的吗" / "第二条是必须的吗" → the strength and force of that unit;
-- nth: "第四项具体说的是什么" / "第二条具体怎么做" → that item (项: an item of the main
-  point) or point (条/点) with everything under it;
+- nth: "第四项具体说的是什么" / "第二条具体怎么做" / "第二类包括什么" → that item (项/类/小项:
+  an item of the main point) or point (条/点) with everything under it; when the answer
+  showed no such item, the list in the document: the main unit's own items, or, when the
+  main unit is an item itself, the items of the list it belongs to;
 - detail: "具体怎么做" / "展开说说" about the previous main unit;
 - other-docs: "其他文件有没有类似规定" → the same question over the other documents;
 - carry: a role or phase switch that keeps the topic ("那政府要做什么？", "那更新升级期呢");
@@ -26,7 +28,8 @@ from assistant.retrieval.query import QueryAnalyzer, normalize
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 EN_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
                "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
-RE_NTH = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(条|点|项|个|款|部分)|最后一(条|项|点|部分)")
+RE_NTH = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*(条|点|小项|项|个|款|类|部分)|最后一(条|项|点|类|部分)")
+ITEM_WORDS = ("项", "小项", "款", "类")  # ordinals of a list's items, not of an answer's points
 RE_NTH_EN = re.compile(r"\b(" + "|".join(EN_ORDINALS) + r")\s+(item|point|one|clause)\b|\b(item|point)\s+(\d{1,2})\b",
                        re.I)
 RE_OTHER_DOCS = re.compile(r"(其他|其它|别的|另外的?|另外一[个份]|另一[个份]?)(文件|标准|文件里|文件中|规定|指南|通知)"
@@ -104,9 +107,24 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
 
     def nth_unit() -> tuple[str, str] | None:
         n, kind = nth
-        if kind in ("项", "款", "部分") and items:
-            return _pick(items, n) or _pick(points, n)
+        if kind in ITEM_WORDS + ("部分",) and items:
+            return _pick(items, n) or _pick(points, n) or _pick(listed(), n)
+        if kind in ITEM_WORDS:
+            return _pick(listed(), n) or _pick(points, n)
         return _pick(points, n) or _pick(items, n)
+
+    def listed() -> list[tuple[str, str]]:
+        """The list in the document the main unit heads or belongs to."""
+        if corpus is None or not main or main[0] not in corpus.documents:
+            return []
+        doc = corpus.documents[main[0]]
+        unit = doc.by_label.get(main[1])
+        if unit is None:
+            return []
+        own = [c for c in doc.children(unit) if c.kind == "item"]
+        if not own and unit.kind == "item" and unit.parent in doc.by_label:
+            own = [c for c in doc.children(doc.by_label[unit.parent]) if c.kind == "item"]
+        return [(c.doc_id, c.label) for c in own]
 
     if RE_STRENGTH.search(q) and (RE_THIS.search(q) or nth or short) and (main or points):
         unit = nth_unit() if nth else main or points[0]
@@ -121,8 +139,8 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
             # "第二部分里要怎么交代": the documents name their own parts so (附件1 第二部分);
             # the previous answer has no such point, so it is a question of its own
             return Resolution("new", q)
-        have = len(items) if kind in ("项", "款") and items else len(points)
-        word = "项" if kind in ("项", "款") and items else "条"
+        have = len(items) if kind in ITEM_WORDS and items else len(points)
+        word = "项" if kind in ITEM_WORDS and items else "条"
         return Resolution("nth", prev["question"],
                           missing_nth=f"上一轮答复只有 {have} {word}，没有第 {n} {word}。")
     qa = analyzer.analyze(q)

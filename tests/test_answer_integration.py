@@ -96,6 +96,18 @@ def test_english_and_traditional_questions(real_chat):
     assert ("miit-pilot-guide", "一、") in _labels(t)
 
 
+def test_a_cover_is_not_the_answer_to_a_topical_question(real_chat):
+    """The GB/T draft's cover has its English title and "GB/T": an English question naming the
+    draft matched it word for word, and the follow-up then judged the cover's strength."""
+    a, sid, _ = real_chat.ask("What does the GB/T draft require of a cluster's brand crisis management mechanism?")
+    assert a.citations[0].label == "8.3.4" and "封面" not in [c.label for c in a.citations]
+    b, _, _ = real_chat.ask("Is that mandatory?", session_id=sid)
+    assert b.points[0].citation.label == "8.3.4" and b.strength == "shall" and "征求意见稿" in b.force
+    # a question about the document itself still gets its cover
+    m, _, _ = real_chat.ask("T/GXAS 1220什么时候开始实施？")
+    assert ("gxas-1220-2026", "封面") in _labels(m)
+
+
 def test_no_basis_lists_nearest_topics_but_never_bibliography_entries(real_chat):
     answer, _, _ = real_chat.ask("明天会下雨吗")
     assert answer.coverage == "none" and answer.nearest_topics

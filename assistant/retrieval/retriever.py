@@ -174,7 +174,7 @@ class HybridClauseRetriever(BaseRetriever):
                  top_k: int = 10, candidates: int = 50, understanding: bool = True,
                  role_boost: float = 0.25, owner_boost: float = 0.6, phase_boost: float = 0.35,
                  doc_boost: float = 0.5, term_boost: float = 0.5, metadata_boost: float = 1.0,
-                 filters: SearchFilters | None = None, rrf_k: int = 60,
+                 cover_factor: float = 0.5, filters: SearchFilters | None = None, rrf_k: int = 60,
                  query_cache_size: int = 1024, hint_share: float = 0.5,
                  curated=None, curated_similar: float = 0.93, curated_boost: float = 0.5) -> None:
         super().__init__()
@@ -189,6 +189,9 @@ class HybridClauseRetriever(BaseRetriever):
         self.role_boost, self.owner_boost = role_boost, owner_boost
         self.phase_boost, self.doc_boost, self.term_boost = phase_boost, doc_boost, term_boost
         self.metadata_boost = metadata_boost
+        # a cover holds a document's code, dates and titles: for a question that asks for none
+        # of them its score is multiplied by this (its English title and "GB/T" match words)
+        self.cover_factor = cover_factor
         self.filters = filters or SearchFilters()
         self.rrf_k = rrf_k
         self.hint_share = hint_share  # a filter's role/phase boosts this share of a named one's
@@ -375,6 +378,8 @@ class HybridClauseRetriever(BaseRetriever):
                         factor += self.metadata_boost
                     elif not named:
                         factor *= 0.5
+                elif md["kind"] == "cover":
+                    factor *= self.cover_factor
                 fused[pos] *= factor
                 factors[pos] = factor
         if self.curated is not None:

@@ -276,7 +276,7 @@ def cmd_fit_evidence(args: argparse.Namespace) -> int:
     # fitted on retrieval alone: curated pairs (admin corrections) would answer some of the
     # calibration questions by lookup and bias the fit
     judge = EvidenceJudge(index, make_retriever(index, settings, curated=None), None)
-    sets = args.gold or [str(ROOT / "evals" / "calibration"), str(ROOT / "evals" / "calibration2")]
+    sets = args.gold or [str(ROOT / "evals" / n) for n in ("calibration", "calibration2", "calibration3")]
     cal = [q for d in sets for q in load_eval_set(Path(d), index.corpus, strict=False).questions]
     names = [Path(d).name for d in sets]
     others = {Path(d).name: load_eval_set(Path(d), index.corpus, strict=False).questions for d in args.report or []}
@@ -775,7 +775,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     fe = sub.add_parser("fit-evidence", help="在校准集上拟合答复证据判定与“无依据”判定（逻辑回归），写入 corpus/vocab/")
     fe.add_argument("--gold", action="append",
-                    help="校准集目录（外部样本格式，可重复；默认 evals/calibration 与 evals/calibration2）")
+                    help="校准集目录（外部样本格式，可重复；默认 evals/calibration、evals/calibration2 与 evals/calibration3）")
     fe.add_argument("--out", default=str(ROOT / "corpus" / "vocab" / "evidence_model.json"))
     fe.add_argument("--out-offdomain", default=str(ROOT / "corpus" / "vocab" / "offdomain_model.json"))
     fe.add_argument("--report", action="append", help="另报告这些评测集上的 AUC 与阈值扫描（不参与拟合；勿用盲测集）")

@@ -1,6 +1,6 @@
 """Fit the evidence decision (assistant/answer/evidence.py) on the calibration sets.
 
-  brand-assistant fit-evidence [--gold evals/calibration --gold evals/calibration2]
+  brand-assistant fit-evidence [--gold evals/calibration --gold evals/calibration2 --gold evals/calibration3]
       [--out corpus/vocab/evidence_model.json] [--out-offdomain corpus/vocab/offdomain_model.json]
 
 Each answerable question is a positive, each near-domain unanswerable one a negative; the
@@ -29,7 +29,8 @@ from assistant.index.embeddings import embedding_id
 
 FEATURES = ["slot", "slot_unfilled", "filler_topical", "dense1", "fused1", "margin"]
 OFFDOMAIN_FEATURES = ["domain", "dense_max", "cov10", "fused1", "key_absent", "cjk", "named_doc"]
-OFFDOMAIN_MAX_LOSS = 0.005  # out-of-fold share of answerable questions the none decision may take
+OFFDOMAIN_MAX_LOSS = 0.01  # out-of-fold share of answerable questions the none decision may take (target <= 0.05;
+# at 0.005, two or three questions of ~500 moved the threshold between 0.85 and 0.95)
 OFFDOMAIN_GRID = [round(t, 2) for t in np.arange(0.50, 0.96, 0.05)]
 CANDIDATES = ["cov1", "cov1_strict", "cov3", "cov10", "unknown", "n_words", "slot", "slot_filled",
             "slot_unfilled", "filler_topical", "key_covered", "key_absent", "domain", "dense1", "dense_max", "fused1",

@@ -218,6 +218,26 @@ def test_an_ordinal_the_answer_did_not_show_is_taken_from_the_document_list(tiny
     assert resolve("第二条呢", item_main, an, corpus).unit == ("tiny", "3.1")
 
 
+def test_a_phase_switch_with_a_topic_of_its_own_keeps_that_topic(tiny):
+    """"那更新升级期呢" keeps the previous topic; "到了成长扩张期呢，品质这块要做啥" brings its
+    own (品质) and keeps only the context it did not switch (the role)."""
+    from assistant.chat.followup import resolve
+    from assistant.index.tokenizer import ChineseTokenizer
+    from assistant.retrieval.query import QueryAnalyzer
+
+    corpus, settings, _ = tiny
+    an = QueryAnalyzer(corpus.vocab)
+    nouns = ChineseTokenizer(settings.index_dir / "userdict.txt").nouns
+    prev = {"question": "行业社会组织在初创构建期要建哪些平台", "main": ["tiny", "2.1.1"], "points": [["tiny", "2.1.1"]],
+            "items": [], "doc_ids": ["tiny"], "roles": ["行业社会组织"], "phases": ["初创构建期"]}
+    plain = resolve("那更新升级期呢？", prev, an, corpus, nouns)
+    assert plain.kind == "carry" and plain.question == "行业社会组织在更新升级期要建哪些平台"
+    own = resolve("到了成长扩张期呢，品质这块要做啥？", prev, an, corpus, nouns)
+    assert own.kind == "carry" and own.question == "到了成长扩张期呢，品质这块要做啥？（行业社会组织）"
+    # "在这个阶段" points back at the phase: no topic of its own
+    assert resolve("那政府在这个阶段呢？", prev, an, corpus, nouns).question.startswith("产业主管部门在初创构建期")
+
+
 def test_sessions_survive_a_restart_and_keep_a_question_whose_answer_failed(chat, tiny_lexical, monkeypatch):
     _, settings, _ = tiny_lexical
     a1, sid, _ = chat.ask("国际化战略怎么制定")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from assistant.corpus.store import Corpus
 from assistant.retrieval.query import QueryAnalyzer, normalize
@@ -42,6 +43,7 @@ RE_THIS = re.compile(r"这一?(条|项|款|点|个|些|规定|要求)|该(条|�
 RE_PRONOUN = re.compile(r"它们|它|这个|这些|这项|这条|这块|这一块|该项|那个|\bit\b|\bthis\b|\bthey\b|\bthem\b", re.I)
 RE_DETAIL = re.compile(r"具体(怎么|如何|说|讲|是|有|包括|内容|要求)|展开|详细|细说|怎么做|怎么落实|in detail|more detail|specifically",
                        re.I)
+RE_THIS_CONTEXT = re.compile(r"(这个|这一|该|此|那个|同一|同样的?)(阶段|时期|时候|环节|方面|期间)")
 RE_CARRY_START = ("那", "如果", "若是", "换成", "and ", "what about", "how about")
 RE_SIMILAR = re.compile(r"类似|相似|同样|相同|一样的|相应的|similar|the same", re.I)
 
@@ -93,8 +95,10 @@ def topic_of(corpus: Corpus, unit: tuple[str, str] | None) -> str:
     return ""
 
 
-def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: Corpus | None = None) -> Resolution:
-    """prev: the previous turn's context (see ChatService)."""
+def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: Corpus | None = None,
+            nouns: Callable[[str], set[str]] | None = None) -> Resolution:
+    """prev: the previous turn's context (see ChatService); nouns: the words of a text that
+    name things (the tokenizer's POS tags), to tell a follow-up with a topic of its own."""
     q = normalize(question)
     if not prev:
         return Resolution("new", q)
@@ -152,7 +156,16 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
         return Resolution("other-docs", _topic_question(prev, main, analyzer, corpus), exclude_docs=exclude)
     if RE_DETAIL.search(q) and short and main and (RE_PRONOUN.search(q) or len(q) <= 10):
         return Resolution("detail", prev["question"], unit=main)
-    starts = q.lower().startswith(RE_CARRY_START) or q.endswith(("呢", "呢？", "呢?"))
+    # "那…", "…呢" (also mid-question: "到了成长扩张期呢，品质这块要做啥？")
+    starts = q.lower().startswith(RE_CARRY_START) or bool(re.search(r"呢([，,？?。！!]|$)", q))
+    switched = analyzer.phase_m.find(q) + analyzer.role_m.find(q)
+    if short and starts and (qa.phases or qa.roles) and nouns is not None and _own_topic(q, switched, nouns):
+        # "到了成长扩张期呢，品质这块要做啥？": the phase switches and the topic is its own
+        # (品质), not the previous one: the follow-up as asked, with the context it did not switch
+        keep = (prev.get("roles") or []) if qa.phases and not qa.roles else \
+               (prev.get("phases") or []) if qa.roles and not qa.phases else []
+        context = [x for x in keep if x not in q]
+        return Resolution("carry", q + ("（" + "、".join(context) + "）" if context else ""), prefer_docs=docs)
     if short and starts and (qa.phases or qa.roles):
         base = prev["question"]
         base = _swap(base, analyzer.phase_m.find(base), "、".join(qa.phases)) if qa.phases else base
@@ -172,6 +185,14 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
             effective = RE_PRONOUN.sub(topic, q, count=1)
             return Resolution("anaphora", effective, prefer_docs=docs)
     return Resolution("new", q)
+
+
+def _own_topic(q: str, switched: list[tuple[str, str]], nouns: Callable[[str], set[str]]) -> bool:
+    """The follow-up names a thing besides the roles and phases it switches to."""
+    rest = RE_THIS_CONTEXT.sub(" ", q)  # "在这个阶段": the phase asked before, not a topic
+    for term, _ in switched:
+        rest = rest.replace(term, " ")
+    return any(re.search(r"[\u4e00-\u9fff]{2}", w) for w in nouns(rest))
 
 
 def _topic_question(prev: dict, main: tuple[str, str] | None, analyzer: QueryAnalyzer, corpus: Corpus | None) -> str:

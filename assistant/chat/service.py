@@ -220,7 +220,7 @@ class ChatService:
     def _answer(self, question: str, role: str | None, phase: str | None, filters: SearchFilters,
                 prev: dict | None) -> Answer:
         corpus = self.index.corpus
-        res = resolve(question, prev, self.retriever.analyzer, corpus)
+        res = resolve(question, prev, self.retriever.analyzer, corpus, self.index.tokenizer.nouns)
         if res.missing_nth:
             return Answer(question=question, answer=res.missing_nth, supported=False, coverage="none",
                           mode="abstain", direct=res.missing_nth, effective_question=res.question)

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     ocr_workers: int = Field(2, ge=1, le=16, description="RapidOCR: pages read in this many worker processes "
                              "(benchmarks/README.md, OCR speed)")
     ocr_threads: int = Field(1, ge=1, le=64, description="RapidOCR: onnxruntime threads per process")
+    ocr_det_side: int | None = Field(None, ge=320, le=8000, description="RapidOCR: text detection sees the "
+                                     "page reduced to this longest side (its boxes are then redrawn on the full "
+                                     "page); unset: the page as rendered (benchmarks/README.md, OCR speed)")
     ocr_models: Literal["optimized", "wheel"] = Field(
         "optimized", description="RapidOCR: the PP-OCRv4 models as rewritten at set-up (`brand-assistant "
         "ocr-models`: the same arithmetic in fewer operators, about twice as fast) or the wheel's own; "

@@ -187,6 +187,9 @@ def test_a_mark_the_page_cannot_measure_follows_chinese_typesetting():
     assert ocrfix.fix_punct_width(end, em=29).text == "签字："
     assert ocrfix.fix_punct_width(label, em=29).text == "（七）投资环境"
     assert ocrfix.fix_punct_width(item, em=29).text == "a)宜建立"  # a letter's bracket: as read
+    # …and read full-width, a lone bracket after a letter or digit closes a list marker: b), 1)
+    wide = OcrBox(0, 0, 300, 30, "b）品牌", 0.9, [10, 22, 90, 120])
+    assert ocrfix.fix_punct_width(wide, em=29).text == "b)品牌"
 
 
 @needs_font
@@ -326,6 +329,33 @@ def test_pages_read_in_two_worker_processes_equal_one_process():
     assert [[b.text for b in r.boxes] for r in one] == [[b.text for b in r.boxes] for r in two]
     assert [r.boxes[0].text.replace(" ", "") for r in two] == ["1范围", "2规范性引用文件"]
     assert done == [1, 2]
+
+
+@pytest.mark.integration
+def test_detection_on_a_reduced_page_reads_what_full_resolution_reads():
+    """BA_OCR_DET_SIDE: detection sees the page reduced, its boxes are redrawn around the ink
+    at full resolution (with full-resolution detection's margins), so recognition gets the
+    same crops and reads the same text."""
+    pytest.importorskip("rapidocr_onnxruntime")
+    if FONT_PATH is None:
+        pytest.skip("needs the CJK font to draw pages")
+    from assistant.ingest.ocr import _tighten, make_engine
+
+    img, d = page_image(1600, 700)
+    lines = ["6.1.2 品牌培育服务机构应建立服务质量管理制度。", "b) 宜组织实施大型区域公用品牌推介活动；", "4.1 全面梳理区域资源禀赋"]
+    for k, text in enumerate(lines):
+        d.text((60, 80 + 150 * k), text, font=font(32), fill=0)
+    arr = as_array(img)
+    full = make_engine("rapidocr", options=OcrOptions(threads=2, workers=1)).read(arr)
+    reduced = make_engine("rapidocr", options=OcrOptions(threads=2, workers=1, det_side=800)).read(arr)
+    assert [b.text.replace(" ", "") for b in reduced] == [b.text.replace(" ", "") for b in full]
+    assert [b.text.replace(" ", "") for b in sorted(reduced, key=lambda b: b.y0)] == [t.replace(" ", "") for t in lines]
+    # a box around an underline keeps to the text above it: the rule is no ink of the line
+    d.line((60, 600, 900, 600), fill=0, width=3)
+    d.text((60, 555), "日期", font=font(32), fill=0)
+    loose = np.array([[50, 540], [910, 540], [910, 610], [50, 610]], dtype=np.float32)
+    tight = _tighten(as_array(img), loose, pad=2)
+    assert tight[2][1] < 600 and tight[1][0] < 200
 
 
 def test_page_read_survives_a_page_without_text():

@@ -165,7 +165,7 @@ class OcrOptions:
 
             settings = get_settings()
         return cls(threads=settings.ocr_threads, workers=settings.ocr_workers, models=settings.ocr_models,
-                   model_dir=str(settings.ocr_model_dir))
+                   model_dir=str(settings.ocr_model_dir), det_side=settings.ocr_det_side)
 
     threads: int = 1
     workers: int = 2
@@ -281,6 +281,8 @@ class RapidOcrEngine:
             box[:, 1] = np.clip(np.round(box[:, 1]), 0, h - 1)
             if np.linalg.norm(box[0] - box[1]) <= 3 or np.linalg.norm(box[0] - box[3]) <= 3:
                 continue
+            if ratio < 1.0:
+                box = _tighten(bgr[:, :, 0], box, pad=int(math.ceil(2 / ratio)))
             out.append(box)
         self.timings["det"] += time.perf_counter() - t
         return out
@@ -328,7 +330,8 @@ class RapidOcrEngine:
         """The page's text boxes as detected and recognised (no repairs)."""
         import cv2
 
-        cached = _cache_get(self.name, img)
+        key = self.name + (f"-det{self.options.det_side}" if self.options.det_side else "")
+        cached = _cache_get(key, img)
         if cached is not None:
             return cached
         bgr = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img
@@ -342,7 +345,7 @@ class RapidOcrEngine:
             x1, y1 = float(q[:, 0].max()), float(q[:, 1].max())
             out.append(OcrBox(x0, y0, x1, y1, text, score,
                               None if turned else [round(float(q[0][0]) + x, 1) for x in xs]))
-        _cache_put(self.name, img, out)
+        _cache_put(key, img, out)
         return out
 
     def read_regions(self, img: np.ndarray, rects: list[tuple[int, int, int, int]], pad: int) -> list[OcrBox]:
@@ -374,6 +377,36 @@ class RapidOcrEngine:
 
     def page(self, png: bytes, number: int, width: float, height: float, dpi: int) -> Page:
         return assemble_page(read_page(self, png), number, width, height, dpi)
+
+
+# Where a box drawn by detection at the page's full resolution leaves blank around the ink of
+# its line, in ink heights (top, bottom, left, right; medians over T/GXAS 1220's scanned
+# pages, benchmarks/README.md "OCR speed"). Detection on a reduced page draws looser boxes,
+# and a looser crop shows recognition smaller characters: their positions, from which the
+# width of punctuation is judged, come out coarser.
+FULL_RES_MARGINS = (0.0, 0.143, 0.034, 0.103)
+
+
+def _tighten(gray: np.ndarray, box: np.ndarray, pad: int) -> np.ndarray:
+    """An upright box found on a reduced page, redrawn at full resolution: the ink inside it
+    (and `pad` pixels around it) with the margins full-resolution detection leaves."""
+    if abs(box[0][1] - box[1][1]) > 2 or abs(box[0][0] - box[3][0]) > 2:
+        return box  # a tilted line: as found
+    h, w = gray.shape
+    x0, y0 = max(0, int(box[:, 0].min()) - pad), max(0, int(box[:, 1].min()) - pad)
+    x1, y1 = min(w - 1, int(box[:, 0].max()) + pad), min(h - 1, int(box[:, 1].max()) + pad)
+    ink = gray[y0:y1 + 1, x0:x1 + 1] < 128
+    # a table's rules and a blank's underline are no text: rows or columns of nearly solid ink
+    ink[ink.mean(axis=1) > 0.6, :] = False
+    ink[:, ink.mean(axis=0) > 0.9] = False
+    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+    if len(rows) < 2 or len(cols) < 2:
+        return box
+    ih = float(rows[-1] - rows[0] + 1)
+    top, bottom, left, right = (m * ih for m in FULL_RES_MARGINS)
+    nx0, nx1 = max(0.0, x0 + cols[0] - left), min(w - 1.0, x0 + cols[-1] + right)
+    ny0, ny1 = max(0.0, y0 + rows[0] - top), min(h - 1.0, y0 + rows[-1] + bottom)
+    return np.array([[nx0, ny0], [nx1, ny0], [nx1, ny1], [nx0, ny1]], dtype=np.float32).round()
 
 
 def _order_clockwise(pts: np.ndarray) -> np.ndarray:

@@ -352,6 +352,9 @@ def fix_punct_width(b: OcrBox, em: float | None = None) -> OcrBox:
                 full = decided[partner]
             elif _is_cjk(_attached(c, text, i)):
                 full = True
+            elif c in ")）" and partner is None and _attached(c, text, i).isascii() \
+                    and _attached(c, text, i).isalnum():
+                full = False  # a list marker, a) or 1), as standards write it (GB/T 1.1)
             else:
                 continue
         text[i] = FULL_OF.get(c, c) if full else HALF_OF.get(c, c)

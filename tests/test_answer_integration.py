@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import ROOT
@@ -115,6 +117,10 @@ def test_no_basis_lists_nearest_topics_but_never_bibliography_entries(real_chat)
     corpus = real_chat.index.corpus
     refs = [f"{corpus.doc(u.doc_id).spec.cite_name} {u.label}" for u in corpus.units() if u.kind == "reference"]
     assert refs and not [t for t in answer.nearest_topics for r in refs if t == r or t.startswith(r + " ")]
+    weather, _, _ = real_chat.ask("今天天气怎么样")
+    for topic in answer.nearest_topics + weather.nearest_topics:  # "6.5.8 b) 国家…", not "6.5.8 b) 6.5.8 国家…"
+        words = topic.split(" ")
+        assert not any(w and words[i + 1:].count(w) and re.fullmatch(r"[\d.]+", w) for i, w in enumerate(words)), topic
 
 
 def test_no_unverified_or_broken_citation_reaches_the_user(real_chat):

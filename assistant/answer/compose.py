@@ -134,7 +134,11 @@ class AnswerComposer:
         # bibliography entries are not topics a person can turn to
         for h in [h for h in r.hits if h.kind != "reference"][:3]:
             name = self.corpus.doc(h.doc_id).spec.cite_name
-            title = h.title or (h.heading_path.split(" > ")[-1] if h.heading_path else "") or h.text[:20]
+            heading = h.heading_path.split(" > ")[-1] if h.heading_path else ""
+            lead, _, rest = heading.partition(" ")
+            if rest and h.label.startswith(lead):  # an item under "6.5.8 国家…": its clause's title, once
+                heading = rest
+            title = h.title or heading or h.text[:20]
             topics.append(f"{name} {h.label} {title}".strip())
         ans = Answer(question=question, answer="", supported=False, coverage="none", nearest_topics=topics,
                      mode="abstain", roles=r.qa.roles, phases=r.qa.phases, confidence=ev.confidence,

@@ -158,15 +158,17 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
         return Resolution("detail", prev["question"], unit=main)
     # "那…", "…呢" (also mid-question: "到了成长扩张期呢，品质这块要做啥？")
     starts = q.lower().startswith(RE_CARRY_START) or bool(re.search(r"呢([，,？?。！!]|$)", q))
-    switched = analyzer.phase_m.find(q) + analyzer.role_m.find(q)
-    if short and starts and (qa.phases or qa.roles) and nouns is not None and _own_topic(q, switched, nouns):
-        # "到了成长扩张期呢，品质这块要做啥？": the phase switches and the topic is its own
-        # (品质), not the previous one: the follow-up as asked, with the context it did not switch
-        keep = (prev.get("roles") or []) if qa.phases and not qa.roles else \
-               (prev.get("phases") or []) if qa.roles and not qa.phases else []
-        context = [x for x in keep if x not in q]
-        return Resolution("carry", q + ("（" + "、".join(context) + "）" if context else ""), prefer_docs=docs)
     if short and starts and (qa.phases or qa.roles):
+        if nouns is not None and _own_topic(q, analyzer, nouns):
+            # "到了成长扩张期呢，品质这块要做啥？": the phase switches and the topic is its own
+            # (品质), not the previous one: the follow-up as asked, with the context it did not switch
+            if qa.phases and not qa.roles:
+                keep = prev.get("roles") or []
+            elif qa.roles and not qa.phases:
+                keep = prev.get("phases") or []
+            else:
+                keep = []
+            return Resolution("carry", _with_context(q, [x for x in keep if x not in q]), prefer_docs=docs)
         base = prev["question"]
         base = _swap(base, analyzer.phase_m.find(base), "、".join(qa.phases)) if qa.phases else base
         base = _swap(base, analyzer.role_m.find(base), "、".join(qa.roles)) if qa.roles else base
@@ -177,8 +179,7 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
                        q, flags=re.I).strip(" ，,？?")
         context = [x for x in (prev.get("roles") or []) + (prev.get("phases") or []) if x not in topic]
         if topic:
-            return Resolution("carry", topic + ("（" + "、".join(context) + "）" if context else ""),
-                              prefer_docs=docs)
+            return Resolution("carry", _with_context(topic, context), prefer_docs=docs)
     if RE_PRONOUN.search(q) and short:
         topic = topic_of(corpus, main) if corpus is not None else ""
         if topic:
@@ -187,12 +188,17 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
     return Resolution("new", q)
 
 
-def _own_topic(q: str, switched: list[tuple[str, str]], nouns: Callable[[str], set[str]]) -> bool:
+def _own_topic(q: str, analyzer: QueryAnalyzer, nouns: Callable[[str], set[str]]) -> bool:
     """The follow-up names a thing besides the roles and phases it switches to."""
     rest = RE_THIS_CONTEXT.sub(" ", q)  # "在这个阶段": the phase asked before, not a topic
-    for term, _ in switched:
+    for term, _ in analyzer.phase_m.find(q) + analyzer.role_m.find(q):
         rest = rest.replace(term, " ")
     return any(re.search(r"[\u4e00-\u9fff]{2}", w) for w in nouns(rest))
+
+
+def _with_context(text: str, context: list[str]) -> str:
+    """"品质要做啥（行业社会组织）": a question with the roles and phases it keeps from before."""
+    return text + ("（" + "、".join(context) + "）" if context else "")
 
 
 def _topic_question(prev: dict, main: tuple[str, str] | None, analyzer: QueryAnalyzer, corpus: Corpus | None) -> str:

@@ -350,10 +350,9 @@ def fix_punct_width(b: OcrBox, em: float | None = None) -> OcrBox:
             partner = _partner(text, i)
             if partner is not None and partner in decided:
                 full = decided[partner]
-            elif _is_cjk(_attached(c, text, i)):
+            elif _is_cjk(owner := _attached(c, text, i)):
                 full = True
-            elif c in ")）" and partner is None and _attached(c, text, i).isascii() \
-                    and _attached(c, text, i).isalnum():
+            elif c in ")）" and partner is None and owner.isascii() and owner.isalnum():
                 full = False  # a list marker, a) or 1), as standards write it (GB/T 1.1)
             else:
                 continue

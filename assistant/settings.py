@@ -80,9 +80,10 @@ class Settings(BaseSettings):
     ocr_workers: int = Field(2, ge=1, le=16, description="RapidOCR: pages read in this many worker processes "
                              "(benchmarks/README.md, OCR speed)")
     ocr_threads: int = Field(1, ge=1, le=64, description="RapidOCR: onnxruntime threads per process")
-    ocr_det_side: int | None = Field(None, ge=320, le=8000, description="RapidOCR: text detection sees the "
+    ocr_det_side: int = Field(1280, ge=0, le=8000, description="RapidOCR: text detection sees the "
                                      "page reduced to this longest side (its boxes are then redrawn on the full "
-                                     "page); unset: the page as rendered (benchmarks/README.md, OCR speed)")
+                                     "page); a page with a ruled table is always detected as rendered; 0: every "
+                                     "page as rendered (benchmarks/README.md, OCR speed)")
     ocr_models: Literal["optimized", "wheel"] = Field(
         "optimized", description="RapidOCR: the PP-OCRv4 models as rewritten at set-up (`brand-assistant "
         "ocr-models`: the same arithmetic in fewer operators, about twice as fast) or the wheel's own; "
@@ -127,6 +128,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, v):
         return None if v is None or str(v).strip() == "" else v
+
+    @field_validator("ocr_det_side")
+    @classmethod
+    def _det_side(cls, v: int) -> int:
+        if 0 < v < 320:
+            raise ValueError(f"ocr_det_side {v}: 0 (every page as rendered) or at least 320 (检测边长过小)")
+        return v
 
     @field_validator("embed_model_path")
     @classmethod

@@ -358,6 +358,32 @@ def test_detection_on_a_reduced_page_reads_what_full_resolution_reads():
     assert tight[2][1] < 600 and tight[1][0] < 200
 
 
+def test_a_ruled_page_is_detected_at_full_resolution(monkeypatch):
+    """With det_side set, prose pages are detected reduced and a page with a ruled table (two
+    or more vertical rules) as rendered: the wrapped lines of a form's cells came apart on a
+    reduced page. The rules come from the page image itself."""
+    from assistant.ingest import ocr
+
+    img, d = page_image(1200, 900)
+    d.line((60, 100, 700, 100), fill=0, width=3)  # an underline: a horizontal rule only
+    prose = as_array(img)
+    d.rectangle((50, 300, 1100, 800), outline=0, width=3)
+    d.line((500, 300, 500, 800), fill=0, width=3)
+    table = as_array(img)
+    engine = ocr.make_engine("rapidocr", options=ocr.OcrOptions(threads=1, workers=1, det_side=800))
+    seen = []
+    monkeypatch.setattr(engine, "detect", lambda bgr, reduce=True: seen.append(reduce) or [])
+    monkeypatch.setattr(engine, "recognize", lambda crops: [])
+    for page in (prose, table):
+        hsegs, vsegs = ocr.ruling_segments(page)
+        engine.boxes(page, hsegs, vsegs)
+    assert seen == [True, False]
+    # without det_side every page is detected as rendered
+    engine.options = ocr.OcrOptions(threads=1, workers=1)
+    engine.read(prose)
+    assert seen[-1] is False
+
+
 def test_page_read_survives_a_page_without_text():
     read = PageRead([], [], [])
     page = assemble_page(read, 3, 595, 842, DPI)

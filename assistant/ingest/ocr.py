@@ -148,6 +148,11 @@ def ruling_segments(img: np.ndarray, scale: float = 1.0) -> tuple[list, list]:
     return out[0], out[1]
 
 
+def is_ruled(vsegs: list) -> bool:
+    """The page holds a ruled table: at least two vertical rules (a table's outer borders)."""
+    return len(vsegs) >= 2
+
+
 # --- RapidOCR's models through onnxruntime ------------------------------------------------
 
 @dataclass(frozen=True)
@@ -165,7 +170,7 @@ class OcrOptions:
 
             settings = get_settings()
         return cls(threads=settings.ocr_threads, workers=settings.ocr_workers, models=settings.ocr_models,
-                   model_dir=str(settings.ocr_model_dir), det_side=settings.ocr_det_side)
+                   model_dir=str(settings.ocr_model_dir), det_side=settings.ocr_det_side or None)
 
     threads: int = 1
     workers: int = 2
@@ -249,14 +254,15 @@ class RapidOcrEngine:
         self._post = DBPostProcess(thresh=0.3, box_thresh=0.5, max_candidates=1000, unclip_ratio=1.6,
                                    use_dilation=True, score_mode="fast")
 
-    def detect(self, bgr: np.ndarray) -> list[np.ndarray]:
-        """Text boxes (four corner points each), as RapidOCR's TextDetector finds them."""
+    def detect(self, bgr: np.ndarray, reduce: bool = True) -> list[np.ndarray]:
+        """Text boxes (four corner points each), as RapidOCR's TextDetector finds them; the
+        page reduced to options.det_side when `reduce`, else as rendered."""
         import cv2
 
         self._load()
         t = time.perf_counter()
         h, w = bgr.shape[:2]
-        side = self.options.det_side
+        side = self.options.det_side if reduce else None
         ratio = min(1.0, side / max(h, w)) if side else 1.0
         # the blank margins of the page are left out (a third of an A4 page's pixels)
         ink = bgr[:, :, 0] < 200
@@ -326,16 +332,20 @@ class RapidOcrEngine:
         self.timings["rec"] += time.perf_counter() - t
         return res
 
-    def read(self, img: np.ndarray) -> list[OcrBox]:
-        """The page's text boxes as detected and recognised (no repairs)."""
+    def read(self, img: np.ndarray, ruled: bool = False) -> list[OcrBox]:
+        """The page's text boxes as detected and recognised (no repairs). A page with a ruled
+        table (`ruled`) is detected as rendered even when options.det_side reduces the others:
+        on a reduced form page the wrapped lines of a cell came apart (benchmarks/README.md,
+        OCR speed)."""
         import cv2
 
-        key = self.name + (f"-det{self.options.det_side}" if self.options.det_side else "")
+        reduce = bool(self.options.det_side) and not ruled
+        key = self.name + (f"-det{self.options.det_side}" if reduce else "")
         cached = _cache_get(key, img)
         if cached is not None:
             return cached
         bgr = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img
-        quads = self.detect(bgr)
+        quads = self.detect(bgr, reduce)
         crops = [_crop(bgr, q) for q in quads]
         out = []
         for q, (crop, turned), (text, score, xs) in zip(quads, crops, self.recognize([c for c, _ in crops])):
@@ -368,7 +378,7 @@ class RapidOcrEngine:
         """The page's text boxes, repaired (ocrfix.py)."""
         from assistant.ingest.ocrfix import repair
 
-        boxes = self.read(img)
+        boxes = self.read(img, ruled=is_ruled(vsegs or []))
         t = time.perf_counter()
         rec0 = self.timings["rec"]
         out = repair(self, img, boxes, hsegs or [], vsegs or [])

@@ -127,6 +127,15 @@ def test_informative_words_weigh_more_than_everyday_ones(chat):
     assert judge.covered("海报", "建立品牌海外保护措施") == 0.25  # shares 海: half credit per character
 
 
+def test_a_demonstrative_with_its_measure_word_is_no_topic(chat):
+    """"那块", "几项", "这些" point at a topic; rare in jieba's dictionary, they would weigh as
+    informative words the documents never use (slots.toml [forms])."""
+    judge = chat.composer.judge
+    words = [t for t, _ in judge.content("市场监测那块分几项？这些要求谁来落实", None)]
+    assert "市场监测" in words or "监测" in words
+    assert not {"那块", "几项", "这些"} & set(words)
+
+
 def test_is_it_mandatory_answers_with_the_modal_and_the_documents_force(chat):
     answer, _, _ = chat.ask("行业社会组织开展市场监测是强制的吗？")
     assert answer.strength == "shall" and answer.points[0].citation.label == "2.1.1 a)"

@@ -122,6 +122,10 @@ def test_the_decision_claims_answered_only_when_confident_and_the_slot_is_filled
 def test_informative_words_weigh_more_than_everyday_ones(chat):
     judge = chat.composer.judge
     assert judge.weight("抢注") > judge.weight("审计") > judge.weight("有点") > judge.weight("我们") == 0.0
+    # a compound jieba lists with a token count (算进去: 3) weighs no more than its likeliest
+    # parts (算 + 进去); one with a rare part stays informative (七言绝句 through 绝句)
+    assert judge._parts("算进去") == ["算", "进去"] and judge.weight("算进去") == judge.weight("进去")
+    assert judge.weight("算进去") < judge.weight("有点") + 0.5 < judge.weight("七言绝句")
     assert judge.covered("出海", "建立品牌海外保护措施") == 1.0  # through the thesaurus (出海 → 海外)
     assert judge.covered("打假", "举报违法侵权行为") == 1.0
     assert judge.covered("海报", "建立品牌海外保护措施") == 0.25  # shares 海: half credit per character

@@ -45,6 +45,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # jieba's dictionary counts: words this common carry no topic (什么 59k, 我们 99k, 可以 71k)
 _COMMON = 7.0
 _TOTAL = 6.0e7  # about the sum of jieba's dictionary counts
+_LISTED_ONLY = 10  # a dictionary count this low: an entry listed, not a word seen in use
 
 
 @dataclass
@@ -138,7 +139,34 @@ class EvidenceJudge:
         if freq == 0 and len(token) > 1:
             # not a dictionary word (jieba's HMM joined it): as informative as its characters
             return sum(self.weight(c) for c in token) / len(token)
-        return max(0.0, math.log(_TOTAL / (freq + 50.0)) - _COMMON)
+        w = max(0.0, math.log(_TOTAL / (freq + 50.0)) - _COMMON)
+        if freq <= _LISTED_ONLY and len(token) > 1:
+            # a compound the dictionary lists without counting its use (算进去, 那块: 3 each)
+            # is no rarer than the most informative of its parts (算 + 进去); 七言绝句 stays
+            # informative through 绝句
+            parts = self._parts(token)
+            if parts:
+                w = min(w, max(self.weight(p) for p in parts))
+        return w
+
+    def _parts(self, token: str) -> list[str]:
+        """The likeliest split of a word into shorter dictionary words (single characters
+        allowed), as jieba splits a sentence: the most probable product of its parts' counts."""
+        n = len(token)
+        best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
+        best[0] = (0.0, [])
+        for end in range(1, n + 1):
+            for start in range(max(0, end - 4), end):
+                part = token[start:end]
+                if best[start] is None or len(part) == n:
+                    continue
+                f = self.tokenizer.general_frequency(part)
+                if f == 0 and len(part) > 1:
+                    continue
+                score = best[start][0] + math.log((f + 1.0) / _TOTAL)
+                if best[end] is None or score > best[end][0]:
+                    best[end] = (score, best[start][1] + [part])
+        return best[n][1] if best[n] else []
 
     def content(self, qa_text: str, slot: Slot | None, doc_names: list[str] = ()) -> list[tuple[str, float]]:
         """The question's words with their weights (slot words, question forms, the words that

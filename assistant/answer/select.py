@@ -181,6 +181,9 @@ class Selector:
         # the main unit: the definition asked about, the unit that fills the asked slot, or
         # the best-scoring unit
         main = ranked[0][0]
+        if main.kind == "cover" and not qa.metadata:
+            # a cover answers questions about its document, not about a topic
+            main = next((u for u, _ in ranked[1:] if u.kind not in ("cover", "reference")), main)
         if ev.slot is not None and ev.slot.id == "definition":
             main = self.term_named(qa) or next((u for u, _ in ranked[:5] if u.kind == "term"), None) or main
         if not main.text:
@@ -209,7 +212,8 @@ class Selector:
             for u, s_ in ranked[1:]:
                 if len(chosen) >= MAX_POINTS:
                     break
-                if u.doc_id in {c.doc_id for c in chosen} or u.kind == "reference":
+                if u.doc_id in {c.doc_id for c in chosen} or u.kind == "reference" \
+                        or (u.kind == "cover" and not qa.metadata):
                     continue
                 if (docs and u.doc_id in docs) or (not docs and s_ >= COMPARE_SHARE * top):
                     chosen.append(u)
@@ -220,6 +224,8 @@ class Selector:
                 break
             if u.kind == "reference" or any(self._related_family(u, c) for c in chosen):
                 continue
+            if u.kind == "cover" and not qa.metadata:
+                continue  # a cover answers questions about its document, not about a topic
             if u.doc_id != main.doc_id and ev.coverage == "answered" and qa.doc_hint:
                 continue  # the question names its document: the others' provisions are related ones
             chosen.append(u)

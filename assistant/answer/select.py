@@ -87,6 +87,12 @@ class Selector:
             p = doc.by_label[p].parent
         return out
 
+    @staticmethod
+    def _not_a_point(u: Clause, qa) -> bool:
+        """Units left out of an answer's further points: a bibliography entry, and a cover
+        unless the question is about its document (a cover answers that, not a topic)."""
+        return u.kind == "reference" or (u.kind == "cover" and not qa.metadata)
+
     def _related_family(self, a: Clause, b: Clause) -> bool:
         return a.doc_id == b.doc_id and (a.label == b.label or a.label in self._ancestors(b)
                                          or b.label in self._ancestors(a))
@@ -181,9 +187,10 @@ class Selector:
         # the main unit: the definition asked about, the unit that fills the asked slot, or
         # the best-scoring unit
         main = ranked[0][0]
-        if main.kind == "cover" and not qa.metadata:
-            # a cover answers questions about its document, not about a topic
-            main = next((u for u, _ in ranked[1:] if u.kind not in ("cover", "reference")), main)
+        if main.kind == "cover" and self._not_a_point(main, qa):
+            # a cover ranked first for a topical question: the best unit that may be a point
+            # (a bibliography entry ranked first stays main: a question about a cited standard)
+            main = next((u for u, _ in ranked[1:] if not self._not_a_point(u, qa)), main)
         if ev.slot is not None and ev.slot.id == "definition":
             main = self.term_named(qa) or next((u for u, _ in ranked[:5] if u.kind == "term"), None) or main
         if not main.text:
@@ -212,8 +219,7 @@ class Selector:
             for u, s_ in ranked[1:]:
                 if len(chosen) >= MAX_POINTS:
                     break
-                if u.doc_id in {c.doc_id for c in chosen} or u.kind == "reference" \
-                        or (u.kind == "cover" and not qa.metadata):
+                if u.doc_id in {c.doc_id for c in chosen} or self._not_a_point(u, qa):
                     continue
                 if (docs and u.doc_id in docs) or (not docs and s_ >= COMPARE_SHARE * top):
                     chosen.append(u)
@@ -222,10 +228,8 @@ class Selector:
         for u, s_ in ranked[1:]:
             if len(chosen) >= limit or s_ < share * top:
                 break
-            if u.kind == "reference" or any(self._related_family(u, c) for c in chosen):
+            if self._not_a_point(u, qa) or any(self._related_family(u, c) for c in chosen):
                 continue
-            if u.kind == "cover" and not qa.metadata:
-                continue  # a cover answers questions about its document, not about a topic
             if u.doc_id != main.doc_id and ev.coverage == "answered" and qa.doc_hint:
                 continue  # the question names its document: the others' provisions are related ones
             chosen.append(u)

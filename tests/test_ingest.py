@@ -198,6 +198,23 @@ def test_brochure_without_numbered_clauses(tmp_path):
     assert "「宣传册.pdf」" in e.value.message and "编号条款" in e.value.message and e.value.code == "no_clauses"
 
 
+def test_a_standard_whose_cover_code_is_unreadable_is_parsed_by_its_numbering(tmp_path):
+    """No code on the cover (garbled, misread by OCR) used to make the document a notice,
+    whose numbering (一、（一）) a standard does not use: "no numbered clauses". The
+    numbering now decides; a notice without a code stays a notice."""
+    std = tmp_path / "规范.txt"
+    std.write_text("地理标志品牌培育规范\n\n" + NEW_DOC, encoding="utf-8")
+    result = ingest_file(std, VOCAB)
+    assert result.spec.is_standard and result.spec.nature == ""
+    assert result.spec.doc_id and {"3.1", "2.1.1 a)"} <= {u.label for u in result.units}
+    notice = tmp_path / "通知.txt"
+    notice.write_text("关于开展试点工作的通知\n\n一、总体要求\n（一）工作目标。到2027年，培育一批品牌。\n"
+                      "二、工作任务\n（一）加强组织领导。\n（二）强化政策支持。\n", encoding="utf-8")
+    result = ingest_file(notice, VOCAB)
+    assert result.spec.nature == "ministry-notice" and not result.spec.is_standard
+    assert [u.label for u in result.units] == ["一、", "一、（一）", "二、", "二、（一）", "二、（二）"]
+
+
 def test_corrupt_docx(tmp_path):
     bad = tmp_path / "损坏.docx"
     bad.write_bytes(b"PK\x03\x04" + os.urandom(3000))
@@ -411,6 +428,23 @@ def test_api_only_admin_keys_change_the_corpus(api, tmp_path):
     assert r.status_code == 200 and r.json()["removed"]
     assert "new-2-2026" not in {d["doc_id"] for d in client.get("/v1/documents",
                                                                 headers={"X-API-Key": "user-key"}).json()}
+
+
+def test_api_uploads_a_pdf_from_its_bytes(api, tmp_path):
+    """An upload is read from the request's bytes: the server has no file of that name
+    (the PDF reader opened the name as a path, so every PDF upload failed as "damaged")."""
+    client, settings = api
+    pdf = _pdf_with_text(tmp_path / "示例规范.pdf", ["T/PDF 3—2026", "示例规范", "1 范围", "本文件规定了示例要求。",
+                                                   "2 要求", "2.1 应建立示例制度。"])
+    data = pdf.read_bytes()
+    pdf.unlink()
+    r = client.post("/v1/documents", headers={"X-API-Key": "admin-key"}, files={"file": ("示例规范.pdf", data)},
+                    data={"dry_run": "true"})
+    assert r.status_code == 200, r.text
+    assert r.json()["format"] == "pdf" and "2.1" in {u["label"] for u in r.json()["units"]}
+    r = client.post("/v1/documents", headers={"X-API-Key": "admin-key"}, files={"file": ("示例规范.pdf", data)})
+    assert r.status_code == 200, r.text
+    assert (settings.corpus_dir / "originals" / "pdf-3-2026.pdf").read_bytes() == data
 
 
 def test_api_bad_uploads(api, tmp_path):

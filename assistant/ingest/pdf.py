@@ -109,11 +109,13 @@ def _spans(page) -> list[VLine]:
     return out
 
 
-def open_pdf(path: Path):
+def open_pdf(path: Path, data: bytes | None = None):
+    """The PDF from its bytes when given (an upload: `path` is only its name), else from path."""
     import pymupdf
 
     try:
-        doc = pymupdf.open(str(path), filetype="pdf")
+        doc = (pymupdf.open(stream=data, filetype="pdf") if data is not None
+               else pymupdf.open(str(path), filetype="pdf"))
     except Exception as exc:  # noqa: BLE001 - whatever MuPDF says about a broken file
         raise IngestError(path, f"无法读取 PDF（文件已损坏或不是 PDF：{exc}）。") from None
     if doc.needs_pass or doc.is_encrypted:
@@ -123,10 +125,12 @@ def open_pdf(path: Path):
     return doc
 
 
-def extract_pdf(path: Path, ocr_engine=None, progress: Progress | None = None, dpi: int = 200) -> Extraction:
+def extract_pdf(path: Path, ocr_engine=None, progress: Progress | None = None, dpi: int = 200,
+                data: bytes | None = None) -> Extraction:
     """Pages with their visual lines and tables; pages without a text layer go to OCR
-    (`ocr_engine`: assistant.ingest.ocr; None = OCR unavailable, which is an error)."""
-    doc = open_pdf(path)
+    (`ocr_engine`: assistant.ingest.ocr; None = OCR unavailable, which is an error).
+    data: the file's bytes (an upload), read instead of path."""
+    doc = open_pdf(path, data)
     ex = Extraction(format="pdf")
     n = doc.page_count
     scanned = []

@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
+
 import hashlib
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -40,6 +41,7 @@ class Meta:
     title: str = ""
     nature: str = ""
     issuer: str = ""
+    nature_guessed: bool = False  # no code on the cover and none given: "a notice" is a guess
 
 
 @dataclass
@@ -110,7 +112,7 @@ def extract(path: Path, data: bytes, fmt: str, ocr_engine=None, progress: Progre
     if fmt == "pdf":
         from assistant.ingest.pdf import extract_pdf
 
-        return extract_pdf(path, ocr_engine, progress)
+        return extract_pdf(path, ocr_engine, progress, data=data)
     if fmt == "docx":
         from assistant.ingest.docx import extract_docx
 
@@ -170,7 +172,7 @@ def detect_meta(text: str, path: Path) -> Meta:
     else:
         nature = "ministry-notice"
     return Meta(doc_id=suggest_doc_id(code, title, path), code=code or "", title=title, nature=nature,
-                issuer=detect_issuer(lines, code_at is not None))
+                issuer=detect_issuer(lines, code_at is not None), nature_guessed=not code)
 
 
 RE_ORG = re.compile(r"^[一-鿿、（）()]{4,40}(部|司|局|厅|委员会|委|办公室|协会|学会|中心|研究院|政府)$")
@@ -254,9 +256,18 @@ def analyse(path: Path, fmt: str, ex: Extraction, meta: Meta, vocab: Vocab) -> I
                         if fmt not in ("txt", "md") else "", format=fmt)
     text = serialize(ex, spec.is_standard)
     parsed = parse_document(spec, text)
+    numbered = [u for u in parsed.units if u.kind in NUMBERED_KINDS and not u.inferred]
+    if meta.nature_guessed:
+        # no code on the cover (garbled, misread by OCR) and no nature given: the numbering
+        # decides between a standard's clauses (6.4.4, a)) and a notice's (一、（一）)
+        other = replace(spec, kind="标准", nature="")
+        other_text = serialize(ex, True)
+        other_parsed = parse_document(other, other_text)
+        other_numbered = [u for u in other_parsed.units if u.kind in NUMBERED_KINDS and not u.inferred]
+        if len(other_numbered) > len(numbered):
+            spec, text, parsed, numbered = other, other_text, other_parsed, other_numbered
     if not parsed.units:
         raise IngestError(path, "没有提取到任何文字内容。", code="no_clauses")
-    numbered = [u for u in parsed.units if u.kind in NUMBERED_KINDS and not u.inferred]
     if not numbered:
         raise IngestError(path, "未识别出任何编号条款（如“6.4.4”“a)”“一、”“（一）”）：这不像标准或政策文件"
                                 "（可能是宣传册或普通文章），未入库。", code="no_clauses")
@@ -317,6 +328,7 @@ def ingest_file(path: Path, vocab: Vocab, *, doc_id: str | None = None, code: st
         meta.title = title
     if nature:
         meta.nature = nature
+    meta.nature_guessed = meta.nature_guessed and not nature and not meta.code
     if issuer is not None:
         meta.issuer = issuer
     meta.doc_id = doc_id or (suggest_doc_id(meta.code, meta.title, path) if (code or title) else meta.doc_id)

@@ -458,16 +458,26 @@ def cmd_documents_add(args: argparse.Namespace) -> int:
         return 0
     from assistant.ingest.kb import KnowledgeBase
 
-    meta = KnowledgeBase(settings).add(result, path, replace=args.replace, progress=progress)
+    # searchable by its words as soon as it is in; its passage vectors follow (ingest/kb.py)
+    kb = KnowledgeBase(settings)
+    meta = kb.add(result, path, replace=args.replace, progress=progress, defer_vectors=not args.wait_vectors)
+    if not args.json:
+        print("\n".join(summary_lines(result)))
+        verb = "已替换" if meta.get("replaced") else "已入库"
+        print(f"\n{verb}：{result.spec.doc_id}《{result.spec.title}》，{len(result.units)} 个单元，"
+              f"用时 {meta.get('seconds', 0)} 秒，现已可检索。", flush=True)
+    vectors = None
+    if meta.get("dense_pending"):
+        if not args.json:
+            print(f"正在计算语义向量（{sum(meta['dense_pending'].values())} 个条款；完成前按关键词检索）……",
+                  flush=True)
+        vectors = kb.complete_vectors(progress=progress)
     if bar is not None:
         bar.close()
     if args.json:
-        _print_json({**result.report(), "added": True, "index": meta})
-    else:
-        print("\n".join(summary_lines(result)))
-        verb = "已替换" if meta.get("replaced") else "已入库"
-        print(f"\n{verb}：{result.spec.doc_id}《{result.spec.title}》，{len(result.units)} 个单元；"
-              f"索引本次嵌入 {meta.get('embedded_now', 0)} 个条款，用时 {meta.get('seconds', 0)} 秒。")
+        _print_json({**result.report(), "added": True, "index": meta, "vectors": vectors})
+    elif vectors is not None:
+        print(f"语义向量已完成：{vectors.get('embedded_now', 0)} 个条款，用时 {vectors.get('seconds', 0)} 秒。")
     return 0
 
 
@@ -499,7 +509,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from assistant.service import open_corpus, open_index
+    from assistant.service import finish_pending_vectors, open_corpus, open_index
 
     if args.workers > 1 and not os.environ.get("BA_EMBED_THREADS"):
         # one numpy thread per worker: several workers x several threads oversubscribe 2 cores
@@ -516,6 +526,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         # build or validate the index once, here, so that workers only open it
         index = open_index(settings, rebuild="auto", corpus=corpus)
+        if index.meta.get("dense_pending"):
+            print("补算上次添加文件的语义向量……", flush=True)
+        index = finish_pending_vectors(settings, index)
         where = f"Chroma 服务器 {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "内嵌 chromadb"
         print(f"索引就绪：{len(index.nodes)} 个条款节点（{where}）。")
     if not settings.api_key_list and not settings.open_mode:
@@ -717,6 +730,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="文件性质（默认按代号判断：T/… 团体标准，GB/T…征求意见稿，无代号为政策文件）")
     da.add_argument("--issuer", help="发布机构（默认取自封面“…发布”或通知的落款）")
     da.add_argument("--replace", action="store_true", help="替换同编号的旧版本")
+    da.add_argument("--wait-vectors", action="store_true",
+                    help="入库前先算完语义向量（默认先入库、可按关键词检索，随后补算向量）")
     da.add_argument("--dry-run", action="store_true", help="只输出解析报告，不写入任何内容")
     da.add_argument("--json", action="store_true")
     da.set_defaults(func=cmd_documents_add)

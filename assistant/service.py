@@ -23,6 +23,18 @@ def open_index(settings: Settings, rebuild: str = "auto", corpus: Corpus | None 
     return index
 
 
+def finish_pending_vectors(settings: Settings, index: ClauseIndex) -> ClauseIndex:
+    """The index with the passage vectors an earlier add deferred and did not get to compute
+    (its process ended first): computed now, at start-up, through the knowledge base's
+    transaction. The index itself when nothing is pending (or the vectors live on a server)."""
+    if not index.meta.get("dense_pending") or settings.chroma_host:
+        return index
+    from assistant.ingest.kb import KnowledgeBase
+
+    KnowledgeBase(settings, embed=index.embed_model).complete_vectors()
+    return load_index(open_corpus(settings), settings, index.embed_model, rebuild="never")
+
+
 def rebuild_index(settings: Settings, progress=None, force: bool = False) -> dict:
     from assistant.index.chroma import building
 

@@ -26,6 +26,7 @@ class LocalBackend:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.vector_job: threading.Thread | None = None  # deferred passage vectors of the last add
         self.reload()
 
     def reload(self) -> None:
@@ -64,9 +65,23 @@ class LocalBackend:
         report = {**result.report(), "dry_run": dry_run}
         if dry_run:
             return report
-        index_meta = KnowledgeBase(s).add(result, data=data, replace=replace, progress=progress)
+        index_meta = KnowledgeBase(s).add(result, data=data, replace=replace, progress=progress, defer_vectors=True)
         self.reload()
+        if index_meta.get("dense_pending"):  # searchable by its words now; the vectors follow
+            self.vector_job = threading.Thread(target=self._complete_vectors, name="deferred-vectors", daemon=True)
+            self.vector_job.start()
         return {**report, "added": True, "replaced": index_meta.pop("replaced", False), "index": index_meta}
+
+    def _complete_vectors(self) -> None:
+        import logging
+
+        from assistant.ingest.kb import KnowledgeBase
+
+        try:
+            if KnowledgeBase(self.settings).complete_vectors() is not None:
+                self.reload()
+        except Exception as exc:  # noqa: BLE001 - the index stays consistent; the next add or start retries
+            logging.getLogger("assistant.ui").error("deferred vectors not computed: %s", exc)
 
     def remove_document(self, doc_id: str, admin_key: str | None = None) -> dict:
         from assistant.ingest.kb import KnowledgeBase
@@ -125,7 +140,9 @@ class LocalBackend:
         return [convert.search_hit(h, self.corpus).model_dump() for h in hits]
 
     def documents(self) -> list[dict]:
-        return [convert.document_out(d, self.corpus.vocab).model_dump() for d in self.corpus.documents.values()]
+        pending = self.chat.index.meta.get("dense_pending") or {}
+        return [convert.document_out(d, self.corpus.vocab, pending).model_dump()
+                for d in self.corpus.documents.values()]
 
     def clauses(self, doc_id: str) -> list[dict]:
         return [convert.clause_out(u).model_dump() for u in self.corpus.doc(doc_id).units]

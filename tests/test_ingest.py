@@ -306,6 +306,140 @@ def test_add_list_remove_incremental(kb, tmp_path):
     assert "new-2-2026" not in (settings.corpus_dir / "manifest.toml").read_text(encoding="utf-8")
 
 
+def test_deferred_vectors_searchable_at_once_then_completed(tiny_lexical, tmp_path):
+    """An add that leaves its passage vectors for later: the new document is in the index
+    and found by its words at once, dense search skips it (no NaN, no wrong neighbours),
+    the evidence similarity of its units is embedded on the spot, and complete_vectors()
+    then embeds exactly its nodes and clears the record."""
+    import numpy as np
+
+    from assistant.index.store import build_index, load_index
+    from assistant.ingest.kb import KnowledgeBase
+    from assistant.retrieval.retriever import HybridClauseRetriever
+    from assistant.service import open_corpus
+
+    _, settings, embed = tiny_lexical
+    base = KnowledgeBase(settings, embed=embed)
+    path = _new_file(tmp_path)
+    nodes_before = _tiny_nodes(settings)
+    meta = base.add(ingest_file(path, VOCAB, nature="group-standard"), path, defer_vectors=True)
+    new_nodes = meta["nodes"] - nodes_before
+    assert meta["embedded_now"] == 0 and meta["dense_pending"] == {"new-2-2026": new_nodes} and new_nodes > 0
+    assert {r["doc_id"]: r["vectors_pending"] for r in base.list()} == {"tiny": False, "new-2-2026": True}
+
+    index = load_index(open_corpus(settings), settings, embed, rebuild="never")  # the checks accept it
+    pending = [i for i, n in enumerate(index.nodes) if n.metadata["doc_id"] == "new-2-2026"]
+    assert np.isnan(index.vectors[pending]).all() and not np.isnan(np.delete(index.vectors, pending, 0)).any()
+    retriever = HybridClauseRetriever(index)
+    dense = retriever._dense("地理标志品牌国际化战略", None, None, 50)
+    assert dense and not set(dense) & set(pending) and all(np.isfinite(list(dense.values())))
+    hits = retriever.search("地理标志品牌应制定国际化战略", top_k=3)
+    assert ("new-2-2026", "3.1") in [(h.doc_id, h.label) for h in hits]  # by its words
+    pos = index.node_pos[next(n.id_ for n in index.nodes if n.metadata["doc_id"] == "new-2-2026"
+                              and n.metadata["label"] == "3.1")]
+    early = retriever.similarities("国际化战略", [pos])[0]
+
+    corpus_files = _snapshot(settings.corpus_dir)
+    done = base.complete_vectors()
+    assert done["embedded_now"] == new_nodes and done["dense_pending"] == {} and done["reembedded_docs"] == ["new-2-2026"]
+    assert _snapshot(settings.corpus_dir) == corpus_files  # only the index changed
+    assert base.pending() == {} and base.complete_vectors() is None
+    index = load_index(open_corpus(settings), settings, embed, rebuild="never")
+    assert not np.isnan(index.vectors).any()
+    retriever = HybridClauseRetriever(index)
+    assert set(retriever._dense("地理标志品牌国际化战略", None, None, 50)) & set(pending)
+    assert retriever.similarities("国际化战略", [pos])[0] == pytest.approx(early, abs=1e-5)
+    # an ordinary build of a pending index (`brand-assistant index`) completes it as well
+    base.add(ingest_file(_new_file(tmp_path, NEW_DOC.replace("应制定", "可制定")), VOCAB, nature="group-standard"),
+             path, replace=True, defer_vectors=True)
+    assert base.pending() == {"new-2-2026": new_nodes}
+    rebuilt = build_index(open_corpus(settings), settings, embed)
+    assert rebuilt["dense_pending"] == {} and rebuilt["embedded_now"] == new_nodes
+
+
+def test_start_up_finishes_vectors_an_ended_process_left_pending(tiny_lexical, tmp_path):
+    """`serve` opens the index, then computes what an add deferred and never finished."""
+    import numpy as np
+
+    from assistant.index.store import load_index
+    from assistant.ingest.kb import KnowledgeBase
+    from assistant.service import finish_pending_vectors, open_corpus
+
+    _, settings, embed = tiny_lexical
+    path = _new_file(tmp_path)
+    KnowledgeBase(settings, embed=embed).add(ingest_file(path, VOCAB), path, defer_vectors=True)
+    index = load_index(open_corpus(settings), settings, embed, rebuild="never")
+    assert index.meta["dense_pending"]
+    index = finish_pending_vectors(settings, index)
+    assert index.meta["dense_pending"] == {} and not np.isnan(index.vectors).any()
+    assert finish_pending_vectors(settings, index) is index
+
+
+@pytest.mark.integration
+def test_cli_add_is_searchable_first_and_computes_the_vectors_after(tmp_path):
+    """The real command with the light model: the JSON says the add deferred the new
+    document's vectors and then computed exactly those; the corpus and index agree."""
+    from assistant.corpus.store import load_corpus
+    from assistant.index.embeddings import USEEmbedding
+    from assistant.index.store import build_index
+    from assistant.ingest.kb import KnowledgeBase
+    from assistant.settings import Settings
+
+    root = tmp_path / "corpus"
+    root.mkdir()
+    shutil.copytree(CORPUS / "vocab", root / "vocab")
+    (root / "tiny.txt").write_text(DOC, encoding="utf-8")
+    (root / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
+    env = {"BA_CORPUS_DIR": str(root), "BA_INDEX_DIR": str(tmp_path / "index"), "BA_DATA_DIR": str(tmp_path / "data"),
+           "BA_EMBED_BACKEND": "use", "BA_EMBED_CACHE_DIR": ""}
+    settings = Settings(corpus_dir=root, index_dir=tmp_path / "index", data_dir=tmp_path / "data",
+                        embed_backend="use", embed_cache_dir=None)
+    build_index(load_corpus(root), settings, USEEmbedding())
+    r = subprocess.run([str(EXE), "documents", "add", str(_new_file(tmp_path)), "--json"], capture_output=True,
+                       text=True, env={**os.environ, **env}, timeout=600)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    pending = out["index"]["dense_pending"]
+    assert out["added"] and out["index"]["embedded_now"] == 0 and pending["new-2-2026"] > 0
+    assert out["vectors"]["embedded_now"] == pending["new-2-2026"] and out["vectors"]["dense_pending"] == {}
+    assert KnowledgeBase(settings).pending() == {}
+
+
+@pytest.mark.parametrize("step", ["staged-index", "wrote-manifest", "swapped-index"])
+def test_failed_vector_completion_leaves_the_pending_index(kb, tmp_path, monkeypatch, step):
+    from assistant.index.store import load_index
+    from assistant.ingest import kb as kbmod
+    from assistant.service import open_corpus
+
+    base, settings = kb
+    path = _new_file(tmp_path)
+    base.add(ingest_file(path, VOCAB, nature="group-standard"), path, defer_vectors=True)
+    before = _snapshot(settings.corpus_dir, settings.index_dir)
+    monkeypatch.setattr(kbmod, "checkpoint", lambda at: (_ for _ in ()).throw(RuntimeError(at)) if at == step else None)
+    with pytest.raises(RuntimeError):
+        base.complete_vectors()
+    assert _snapshot(settings.corpus_dir, settings.index_dir) == before
+    assert base.pending() and load_index(open_corpus(settings), settings, base._embed, rebuild="never").meta[
+        "dense_pending"]
+    monkeypatch.setattr(kbmod, "checkpoint", lambda at: None)
+    assert base.complete_vectors()["dense_pending"] == {}
+
+
+def test_a_lost_vector_is_still_a_mismatch_with_pending_documents(kb, tmp_path):
+    """The pending record excuses exactly its documents' vectors, not one more."""
+    from assistant.errors import IndexMismatchError
+    from assistant.index.store import COLLECTION, chroma_client, load_index
+    from assistant.service import open_corpus
+
+    base, settings = kb
+    path = _new_file(tmp_path)
+    base.add(ingest_file(path, VOCAB, nature="group-standard"), path, defer_vectors=True)
+    collection = chroma_client(settings).get_collection(COLLECTION)
+    collection.delete(ids=[collection.get(limit=1)["ids"][0]])
+    with pytest.raises(IndexMismatchError, match="向量库"):
+        load_index(open_corpus(settings), settings, base._embed, rebuild="never")
+
+
 def _tiny_nodes(settings) -> int:
     return len(json.loads((settings.index_dir / "nodes.json").read_text(encoding="utf-8")))
 
@@ -415,10 +549,16 @@ def test_api_only_admin_keys_change_the_corpus(api, tmp_path):
     r = _upload(client, "admin-key", path, nature="group-standard")
     assert r.status_code == 200, r.text
     assert r.json()["added"] and r.json()["index"]["reembedded_docs"] == ["new-2-2026"]
+    # answered before its vectors were computed; they were then computed after the response
+    # (TestClient runs the background task before it returns)
+    assert r.json()["index"]["dense_pending"]["new-2-2026"] > 0 and r.json()["index"]["embedded_now"] == 0
+    from assistant.ingest.kb import KnowledgeBase
+
+    assert KnowledgeBase(settings).pending() == {}
     listed = client.get("/v1/documents", headers={"X-API-Key": "user-key"}).json()
     assert {"tiny", "new-2-2026"} <= {d["doc_id"] for d in listed}
     new = next(d for d in listed if d["doc_id"] == "new-2-2026")
-    assert new["format"] == "txt" and new["added"]
+    assert new["format"] == "txt" and new["added"] and new["vectors_pending"] is False
     hit = client.get("/v1/documents/new-2-2026/clauses", params={"label": "3.1"},
                      headers={"X-API-Key": "admin-key"})  # an admin key is also an ordinary key
     assert hit.status_code == 200 and "国际化" in hit.json()["text"]
@@ -591,6 +731,13 @@ def test_real_browser_upload_report_and_commit(ui_tiny, tmp_path):
         browser.save_screenshot(str(out / "ui-documents-added.png"))
         assert "new-2-2026" in (ui_tiny / "manifest.toml").read_text(encoding="utf-8")
         assert (ui_tiny / "originals" / "new-2-2026.docx").is_file()
+        # in at once, its passage vectors computed afterwards by the UI process itself
+        assert "语义向量正在后台计算" in browser.page_source
+        from assistant.ingest.kb import KnowledgeBase
+        from assistant.settings import get_settings
+
+        kb = KnowledgeBase(get_settings())
+        wait.until(lambda _: not kb.pending())
     finally:
         if browser is not None:
             browser.quit()

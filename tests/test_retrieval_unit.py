@@ -219,7 +219,7 @@ def test_vectors_are_read_from_chroma_in_slices(monkeypatch):
             return {"ids": found, "embeddings": [self.vectors[i] for i in found]}
 
     monkeypatch.setattr(store, "READ_SLICE", 3)
-    nodes = [SimpleNamespace(id_=f"n{i}") for i in range(8)]
+    nodes = [SimpleNamespace(id_=f"n{i}", metadata={"doc_id": "d"}) for i in range(8)]
     col = Collection({f"n{i}": [float(i + 1), 1.0] for i in range(8)})
     got = store._read_vectors(col, nodes)
     assert col.calls == [3, 3, 2]

@@ -114,13 +114,17 @@ with tab_add:
                 bar.empty()
                 _refresh()
                 idx = done.get("index") or {}
+                pending = sum((idx.get("dense_pending") or {}).values())
                 st.success(f"{'已替换' if done.get('replaced') else '已入库'}：{done['doc_id']}《{done['title']}》，"
-                           f"{len(done['units'])} 个单元；本次嵌入 {idx.get('embedded_now', '—')} 个条款。")
+                           f"{len(done['units'])} 个单元，现已可检索。" +
+                           (f"语义向量正在后台计算（{pending} 个条款），完成前该文件按关键词检索；"
+                            "「已入库文件」中可查看状态。" if pending else ""))
 
 with tab_list:
-    docs = vocab()["documents"]
+    docs = b.documents()  # not the cached list: the vectors' state changes in the background
     table = pd.DataFrame([{"文件编号": d["doc_id"], "代号": d["code"], "名称": d["title"], "性质": d["kind"],
-                           "单元": d["units"], "来源": d.get("format", ""), "添加时间": d.get("added", "")}
+                           "单元": d["units"], "来源": d.get("format", ""), "添加时间": d.get("added", ""),
+                           "语义向量": "计算中" if d.get("vectors_pending") else "就绪"}
                           for d in docs])
     st.dataframe(table, hide_index=True, width="stretch")
     st.markdown("**删除文件**")

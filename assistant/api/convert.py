@@ -33,8 +33,8 @@ def doc_fields(doc: Document, vocab: Vocab | None = None) -> dict:
                 format=s.format or s.file.rsplit(".", 1)[-1], source=s.source, added=s.added)
 
 
-def document_out(doc: Document, vocab: Vocab | None = None) -> DocumentOut:
-    return DocumentOut(**doc_fields(doc, vocab))
+def document_out(doc: Document, vocab: Vocab | None = None, pending: dict | None = None) -> DocumentOut:
+    return DocumentOut(**doc_fields(doc, vocab), vectors_pending=doc.doc_id in (pending or {}))
 
 
 def ask_response(answer: Answer, session_id: str, turn: int, stored: bool = True) -> AskResponse:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pathlib import Path
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 import anyio.to_thread
 
@@ -188,7 +188,8 @@ async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: A
 @documents_router.get("/documents", response_model=list[DocumentOut], responses=ERRORS, summary="文件列表")
 async def documents(chat: Chat, _: SearchCaller):
     corpus = chat.index.corpus
-    return [document_out(d, corpus.vocab) for d in corpus.documents.values()]
+    pending = chat.index.meta.get("dense_pending") or {}
+    return [document_out(d, corpus.vocab, pending) for d in corpus.documents.values()]
 
 
 @documents_router.get("/documents/{doc_id}", response_model=DocumentDetail,
@@ -233,13 +234,30 @@ def _ingest_and_add(request: Request, settings, name: str, data: bytes, form: di
     report = {**result.report(), "dry_run": form["dry_run"]}
     if form["dry_run"]:
         return report
-    meta = KnowledgeBase(settings, embed=request.app.state.embed).add(result, data=data, replace=form["replace"])
+    meta = KnowledgeBase(settings, embed=request.app.state.embed).add(result, data=data, replace=form["replace"],
+                                                                      defer_vectors=True)
     return {**report, "added": True, "replaced": meta.pop("replaced", False), "index": meta}
+
+
+def _complete_vectors(app, settings) -> None:
+    """After an add has been answered: the deferred passage vectors, then this worker reopens
+    the finished index (the others see meta.json change on their next request)."""
+    from assistant.ingest.kb import KnowledgeBase
+
+    log = logging.getLogger("assistant.api")
+    try:
+        meta = KnowledgeBase(settings, embed=app.state.embed).complete_vectors()
+    except Exception as exc:  # noqa: BLE001 - logged; the index stays consistent, the vectors pending
+        log.error("deferred vectors not computed (the next add, `brand-assistant index` or a restart "
+                  "retries): %s", exc)
+        return
+    if meta is not None:
+        log.info("deferred vectors computed: %s nodes in %s s", meta.get("embedded_now"), meta.get("seconds"))
 
 
 @documents_router.post("/documents", response_model=IngestReport, responses=ADMIN_ERRORS,
                        summary="添加文件（管理员）：PDF（含扫描件）、DOCX、HTML、TXT、MD；dry_run 只返回解析报告")
-async def add_document(request: Request, settings: AppSettings, _: AdminCaller,
+async def add_document(request: Request, settings: AppSettings, _: AdminCaller, background: BackgroundTasks,
                        file: Annotated[UploadFile, File(description="文件")],
                        dry_run: Annotated[bool, Form(description="只解析、不写入")] = False,
                        replace: Annotated[bool, Form(description="替换同编号的旧版本")] = False,
@@ -255,6 +273,8 @@ async def add_document(request: Request, settings: AppSettings, _: AdminCaller,
     report = await run_in_threadpool(_ingest_and_add, request, settings, name, data, form)
     if not dry_run:
         await request.app.state.reload_if_changed(force=True)
+        if report["index"].get("dense_pending"):  # embedded after the response (module doc of ingest/kb.py)
+            background.add_task(_complete_vectors, request.app, settings)
     return report
 
 

@@ -146,6 +146,7 @@ class DocumentOut(BaseModel):
     format: str = Field("", description="文件来源格式：pdf、docx、html、txt、md（documents add 添加的文件）")
     source: str = Field("", description="保存的原始文件（corpus/ 下的相对路径）")
     added: str = Field("", description="添加时间")
+    vectors_pending: bool = Field(False, description="语义向量仍在后台计算：此前该文件只按关键词检索")
 
 
 class IngestUnit(BaseModel):
@@ -180,7 +181,8 @@ class IngestReport(BaseModel):
     dry_run: bool = True
     added: bool = False
     replaced: bool = False
-    index: dict | None = Field(None, description="索引更新：本次嵌入的条款数、用时")
+    index: dict | None = Field(None, description="索引更新：本次嵌入的条款数、用时；dense_pending："
+                                                 "语义向量在后台计算中的文件及其条款数（完成前按关键词检索）")
 
 
 class RemoveResponse(BaseModel):

@@ -10,12 +10,21 @@ Persisted under index/:
                      corpus file hashes, package version) and the SHA-256 of every
                      other index file, checked at load: a garbled, swapped or missing
                      file is rebuilt (rebuild="auto") or refused with a Chinese message
-                     that says what to run, never loaded
+                     that says what to run, never loaded; and `dense_pending`, the
+                     documents whose passage vectors are still to be computed
 
 A rebuild re-embeds only documents whose source changed (or everything when the
 embedding model changed); the BM25 side is rebuilt whole (it takes milliseconds).
 A corpus that did not load cleanly is never built from: a document whose file failed
 would otherwise lose its vectors, on a shared Chroma server for every instance.
+
+Deferred vectors (`defer_dense=True`, used when a document is added): a changed document
+whose passages are not all in the embedding cache is indexed for the word-level sides
+(BM25 over words and character bigrams) at once and left out of the dense side. The
+collection's own corpus record leaves it out too, so the next ordinary build finds it
+changed and embeds it; until then meta.json lists it under `dense_pending` with its
+node count, the load checks expect that many vectors fewer, and dense search skips
+its nodes. Adding a long document then takes seconds instead of a minute of e5.
 """
 
 from __future__ import annotations
@@ -245,9 +254,13 @@ def dictionary(corpus: Corpus, settings: Settings) -> tuple[list[str], str]:
 
 
 def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
-                progress: Callable[[int, int], None] | None = None, force: bool = False) -> dict:
+                progress: Callable[[int, int], None] | None = None, force: bool = False,
+                defer_dense: bool = False) -> dict:
     """(Re)build the index; re-embeds only the documents whose source changed. Refuses
-    (CorpusIncompleteError, nothing touched) when a corpus file failed to load."""
+    (CorpusIncompleteError, nothing touched) when a corpus file failed to load.
+
+    defer_dense: a changed document whose vectors the cache does not hold is not embedded
+    now; it is searchable by its words and listed in meta["dense_pending"] (module doc)."""
     if corpus.errors:
         raise CorpusIncompleteError(corpus_problems(corpus))
     t0 = time.perf_counter()
@@ -287,6 +300,9 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
     cache = EmbeddingCache(settings.embed_cache_dir / "embeddings.sqlite3") if settings.embed_cache_dir else None
     model = embedding_id(embed)
     computed = 0
+    pending: dict[str, int] = {}
+    if defer_dense and same_model:  # a new model re-embeds everything now: nothing to search densely otherwise
+        todo, pending = _cached_only(todo, cache, model)
     for i in range(0, len(todo), batch):
         chunk = todo[i: i + batch]
         texts = [embed_text(n.get_content()) for n in chunk]
@@ -308,8 +324,9 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
         cache.close()
     if dim is None:  # nothing embedded and no record: probe once
         dim = len(embed.get_query_embedding("维度"))
+    embedded_corpus = {d: h for d, h in corpus.fingerprint().items() if d not in pending}
     collection.modify(metadata={"embedding": embedding_id(embed), "format": INDEX_FORMAT, "dimension": dim,
-                                "corpus": json.dumps(corpus.fingerprint(), sort_keys=True)})
+                                "corpus": json.dumps(embedded_corpus, sort_keys=True)})
 
     tokenizer = ChineseTokenizer(dict_path, load_stopwords(settings.vocab_dir / "stopwords.txt"))
     for name, split in (("bm25", tokenizer), ("bm25-chars", tokenizer.char_ngrams)):
@@ -319,12 +336,14 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
         if bm25_dir.exists():
             shutil.rmtree(bm25_dir)
         bm25.save(str(bm25_dir), show_progress=False)
-    _build_glossary(nodes, tokenizer, embed, settings, cache_model=model, previous=previous_glossary)
+    _build_glossary(nodes, tokenizer, embed, settings, cache_model=model, previous=previous_glossary,
+                    known_only=defer_dense)
     (settings.index_dir / "nodes.json").write_text(json.dumps(
         [{"id": n.id_, "text": n.get_content(), "metadata": n.metadata} for n in nodes],
         ensure_ascii=False), encoding="utf-8")
     meta = _expected_meta(corpus, embed, dict_hash, dim)
     meta.update({"nodes": len(nodes), "embedded_now": len(todo), "computed_by_model": computed,
+                 "dense_pending": dict(sorted(pending.items())),
                  "reembedded_docs": changed, "build_seconds": round(time.perf_counter() - t0, 3),
                  "files": file_checksums(settings.index_dir)})
     (settings.index_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2),
@@ -332,11 +351,32 @@ def build_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding,
     return meta
 
 
+def _cached_only(todo: list[TextNode], cache: EmbeddingCache | None,
+                 model: str) -> tuple[list[TextNode], dict[str, int]]:
+    """The nodes to embed now when vectors are deferred: those of documents whose every
+    passage vector the cache holds (free). The others' documents, with their node counts,
+    are pending."""
+    by_doc: dict[str, list[TextNode]] = {}
+    for n in todo:
+        by_doc.setdefault(n.metadata["doc_id"], []).append(n)
+    now, pending = [], {}
+    for doc_id, doc_nodes in by_doc.items():
+        texts = [embed_text(n.get_content()) for n in doc_nodes]
+        known = cache.get(model, texts) if cache else {}
+        if all(t in known for t in texts):
+            now += doc_nodes
+        else:
+            pending[doc_id] = len(doc_nodes)
+    return now, pending
+
+
 def _build_glossary(nodes: list[TextNode], tokenizer: ChineseTokenizer, embed: BaseEmbedding,
-                    settings: Settings, cache_model: str, previous: Glossary | None = None) -> None:
+                    settings: Settings, cache_model: str, previous: Glossary | None = None,
+                    known_only: bool = False) -> None:
     """The corpus words and their query vectors (assistant/index/glossary.py). A rebuild
     embeds only words neither the previous glossary (same model) nor the embedding cache
-    holds: adding a document embeds its new words, not the whole vocabulary again."""
+    holds: adding a document embeds its new words, not the whole vocabulary again.
+    known_only (vectors deferred): new words wait for the next full build, which embeds them."""
     words = corpus_words([sparse_text(n.get_content()) for n in nodes], tokenizer)
     had = dict(zip(previous.words, previous.vectors.tolist())) if previous is not None else {}
     known = {w: had[w] for w in words if w in had}
@@ -344,6 +384,8 @@ def _build_glossary(nodes: list[TextNode], tokenizer: ChineseTokenizer, embed: B
     key = f"{cache_model}|query"
     if cache:
         known.update(cache.get(key, [w for w in words if w not in known]))
+    if known_only:
+        words = [w for w in words if w in known]
     missing = [w for w in words if w not in known]
     for i in range(0, len(missing), 256):
         chunk = missing[i: i + 256]
@@ -384,14 +426,22 @@ def _check_embedded_store(settings: Settings, meta: dict) -> tuple[list[str], An
         collection = _collection(chroma_client(settings), create=False)
     except Exception as exc:  # noqa: BLE001 - a missing or unreadable store, whatever chroma raises
         return [f"向量库（{settings.index_dir / 'chroma'}）缺失或无法打开（{type(exc).__name__}）"], None
+    pending = dense_pending(meta)
+    expected = (meta.get("nodes") or 0) - sum(pending.values())
     count = collection.count()
-    if count != meta.get("nodes"):
-        return [f"向量库有 {count} 条向量，索引有 {meta.get('nodes')} 个节点"], None
+    if count != expected:
+        return [f"向量库有 {count} 条向量，应有 {expected} 条"], None
     cmeta = collection.metadata or {}
-    if cmeta.get("embedding") != meta.get("embedding") or \
-            json.loads(cmeta.get("corpus") or "{}") != meta.get("corpus"):
+    embedded = {d: h for d, h in (meta.get("corpus") or {}).items() if d not in pending}
+    if cmeta.get("embedding") != meta.get("embedding") or json.loads(cmeta.get("corpus") or "{}") != embedded:
         return ["向量库的模型或语料版本与索引记录不一致"], None
     return [], collection
+
+
+def dense_pending(meta: dict | None) -> dict[str, int]:
+    """Documents whose passage vectors are still to be computed (doc_id → nodes)."""
+    pending = (meta or {}).get("dense_pending")
+    return {str(d): int(n) for d, n in pending.items()} if isinstance(pending, dict) else {}
 
 
 def corpus_problems(corpus: Corpus) -> list[dict]:
@@ -458,7 +508,7 @@ def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild
         collection = ResilientCollection(settings, COLLECTION, on_connect=on_connect,
                                          expect={"embedding": meta.get("embedding"), "corpus": meta.get("corpus")})
     elif settings.dense_in_memory:
-        index.vectors = _read_vectors(collection, nodes)
+        index.vectors = _read_vectors(collection, nodes, set(dense_pending(meta)), meta.get("dimension"))
     index.vector_store = _vector_store(collection)
     return index
 
@@ -466,9 +516,11 @@ def load_index(corpus: Corpus, settings: Settings, embed: BaseEmbedding, rebuild
 READ_SLICE = 5000  # ids per chroma get
 
 
-def _read_vectors(collection, nodes: list[TextNode]) -> np.ndarray:
+def _read_vectors(collection, nodes: list[TextNode], pending: set[str] = frozenset(),
+                  dim: int | None = None) -> np.ndarray:
     """The stored vector of every node, in node order, normalised for cosine similarity.
-    Chroma stays the store of record; this copy makes the query an exact dot product."""
+    Chroma stays the store of record; this copy makes the query an exact dot product.
+    Nodes of documents whose vectors are pending get NaN rows: dense search skips them."""
     ids = [n.id_ for n in nodes]
     by_id: dict = {}
     # in slices: one get of every id fails past SQLite's variable limit (measured at 83,700
@@ -476,11 +528,12 @@ def _read_vectors(collection, nodes: list[TextNode]) -> np.ndarray:
     for start in range(0, len(ids), READ_SLICE):
         got = collection.get(ids=ids[start:start + READ_SLICE], include=["embeddings"])
         by_id.update(zip(got["ids"], got["embeddings"]))
-    missing = [i for i in ids if i not in by_id]
+    missing = [n.id_ for n in nodes if n.id_ not in by_id and n.metadata["doc_id"] not in pending]
     if missing:
         raise IndexMismatchError(f"向量库缺少 {len(missing)} 个条款的向量。请运行 brand-assistant index 重建。",
                                  hint="Rebuild with: brand-assistant index")
-    vectors = np.asarray([by_id[i] for i in ids], dtype=np.float32)
+    dim = len(next(iter(by_id.values()))) if by_id else (dim or 1)
+    vectors = np.asarray([by_id[i] if i in by_id else [np.nan] * dim for i in ids], dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms == 0, 1.0, norms)
 

@@ -11,6 +11,14 @@ manifest.toml and index/ exactly as they were (tests/test_ingest.py fails it at 
 
 Changes are serialised by a lock file (corpus/.kb.lock), across processes.
 
+Adding a document can leave its passage vectors for later (`defer_vectors=True`: the API,
+the UI and the CLI do): the add commits in seconds with the document searchable by its
+words (BM25 over words and character bigrams), and `complete_vectors()` then embeds it
+through the same staged transaction and swaps the finished index in (meta.json's
+`dense_pending` says what is still missing; see assistant/index/store.py). A process that
+dies in between loses nothing: the next `brand-assistant index`, the serve command's
+start-up or another `complete_vectors()` finishes the job.
+
 With a shared Chroma server (CHROMA_HOST) the vectors live on the server, not in index/:
 there the collection is updated after the corpus commit, and a failure there restores the
 corpus and rebuilds the collection from it (the server cannot be snapshotted from here).
@@ -111,15 +119,23 @@ class KnowledgeBase:
 
     # --- reading ---------------------------------------------------------------------
 
+    def pending(self) -> dict[str, int]:
+        """Documents of the current index whose passage vectors are still to be computed."""
+        from assistant.index.store import _read_meta, dense_pending
+
+        return dense_pending(_read_meta(self.index_dir))
+
     def list(self) -> list[dict]:
         corpus = load_corpus(self.corpus_dir)
+        pending = self.pending()
         rows = []
         for spec in load_manifest(self.corpus_dir):
             doc = corpus.documents.get(spec.doc_id)
             rows.append({"doc_id": spec.doc_id, "code": spec.code, "title": spec.title, "kind": spec.kind,
                          "nature": spec.nature, "status": spec.status, "file": spec.file, "source": spec.source,
                          "format": spec.format or Path(spec.file).suffix.lstrip("."), "ocr": spec.ocr,
-                         "added": spec.added, "units": len(doc.units) if doc else 0, "loaded": doc is not None})
+                         "added": spec.added, "units": len(doc.units) if doc else 0, "loaded": doc is not None,
+                         "vectors_pending": spec.doc_id in pending})
         return rows
 
     # --- changing ----------------------------------------------------------------------
@@ -145,9 +161,10 @@ class KnowledgeBase:
         return self._embed
 
     def add(self, result: IngestResult, original: Path | None = None, *, replace: bool = False,
-            progress: Progress | None = None, data: bytes | None = None) -> dict:
+            progress: Progress | None = None, data: bytes | None = None, defer_vectors: bool = False) -> dict:
         """Add the parsed document (its text, its original file, its manifest entry) and
-        update the index; all or nothing."""
+        update the index; all or nothing. defer_vectors: its passage vectors are left to
+        complete_vectors() (module doc); meta["dense_pending"] lists what is left."""
         spec = result.spec
         with self._locked():
             specs = {s.doc_id: s for s in load_manifest(self.corpus_dir)}
@@ -168,9 +185,20 @@ class KnowledgeBase:
             remove = []
             if old is not None:
                 remove = [f for f in (old.file, old.source) if f and f not in files]
-            meta = self._apply(new_manifest, files, remove, progress)
+            meta = self._apply(new_manifest, files, remove, progress, defer_vectors)
         meta["replaced"] = old is not None
         return meta
+
+    def complete_vectors(self, progress: Progress | None = None) -> dict | None:
+        """Embed the documents whose vectors were deferred and swap the finished index in,
+        all or nothing (the corpus is not changed). None when nothing was pending."""
+        if self.settings.chroma_host:
+            return None  # vectors on a server are built at the add (see the module doc)
+        with self._locked():
+            if not self.pending():
+                return None
+            manifest_text = (self.corpus_dir / "manifest.toml").read_text(encoding="utf-8")
+            return self._apply(manifest_text, {}, [], progress, False)
 
     def remove(self, doc_id: str) -> dict:
         with self._locked():
@@ -189,7 +217,7 @@ class KnowledgeBase:
     # --- the transaction -------------------------------------------------------------------
 
     def _apply(self, new_manifest: str, files: dict[str, bytes], remove: list[str],
-               progress: Progress | None) -> dict:
+               progress: Progress | None, defer_vectors: bool = False) -> dict:
         t0 = time.perf_counter()
         current = load_corpus(self.corpus_dir)
         if current.errors:
@@ -214,7 +242,7 @@ class KnowledgeBase:
             if corpus.errors:
                 raise KnowledgeBaseError("新的语料未能加载：" + "；".join(e.message for e in corpus.errors))
             checkpoint("staged-corpus")
-            meta = self._build_index(corpus, stage, progress)
+            meta = self._build_index(corpus, stage, progress, defer_vectors)
             checkpoint("staged-index")
             self._commit(stage, new_manifest, files, remove)
         finally:
@@ -223,7 +251,7 @@ class KnowledgeBase:
         meta["seconds"] = round(time.perf_counter() - t0, 2)
         return meta
 
-    def _build_index(self, corpus, stage: Path, progress: Progress | None) -> dict:
+    def _build_index(self, corpus, stage: Path, progress: Progress | None, defer_vectors: bool = False) -> dict:
         from assistant.index.chroma import building
         from assistant.index.store import build_index
 
@@ -240,10 +268,11 @@ class KnowledgeBase:
                 progress("embed", done, total)
 
         with building(settings):
-            meta = build_index(corpus, settings, self._embedding(), progress=embed_progress)
+            meta = build_index(corpus, settings, self._embedding(), progress=embed_progress,
+                               defer_dense=defer_vectors)
         _forget_chroma_clients()
         return {k: meta.get(k) for k in ("nodes", "embedded_now", "computed_by_model", "reembedded_docs",
-                                         "build_seconds")}
+                                         "dense_pending", "build_seconds")}
 
     def _commit(self, stage: Path, new_manifest: str, files: dict[str, bytes], remove: list[str]) -> None:
         """Swap the staged pieces in; undo the steps done if one fails."""

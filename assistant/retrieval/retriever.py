@@ -203,6 +203,7 @@ class HybridClauseRetriever(BaseRetriever):
         # the same question text always gets the same vector: portals and follow-ups repeat
         # questions, and embedding is most of the CPU of a search
         self._vectors = VectorCache(query_cache_size)
+        self._pending: dict[int, np.ndarray] = {}  # node vectors embedded at query time (dense_pending)
         corpus = index.corpus
         body = "\n".join(u.text for u in corpus.units() if u.kind not in ("cover", "foreword", "reference"))
         self.analyzer = QueryAnalyzer(corpus.vocab, [d.spec for d in corpus.documents.values()], body)
@@ -251,6 +252,8 @@ class HybridClauseRetriever(BaseRetriever):
         vectors = self.index.vectors
         if vectors is not None:
             sims = vectors @ q
+            if self.index.meta.get("dense_pending"):  # their rows are NaN: not in the dense ranking yet
+                sims = np.where(np.isnan(sims), -np.inf, sims)
             if mask is not None:
                 sims = np.where(mask, sims, -np.inf)
             k = min(k, int(np.isfinite(sims).sum()))
@@ -275,7 +278,11 @@ class HybridClauseRetriever(BaseRetriever):
             return []
         q = self.query_vectors([text])[0]
         if self.index.vectors is not None:
-            return [float(self.index.vectors[p] @ q) for p in positions]
+            out = [float(self.index.vectors[p] @ q) for p in positions]
+            if any(np.isnan(x) for x in out):  # a document whose vectors are pending: embed these few
+                vec = self._pending_vectors([p for p, x in zip(positions, out) if np.isnan(x)])
+                out = [float(vec[p] @ q) if np.isnan(x) else x for p, x in zip(positions, out)]
+            return out
         ids = [self.index.nodes[p].id_ for p in positions]
         got = self.index.vector_store.client.get(ids=ids, include=["embeddings"])
         by_id = {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
@@ -284,6 +291,19 @@ class HybridClauseRetriever(BaseRetriever):
             v = by_id.get(i)
             out.append(float(v @ q / (np.linalg.norm(v) or 1.0)) if v is not None else 0.0)
         return out
+
+    def _pending_vectors(self, positions: list[int]) -> dict[int, np.ndarray]:
+        """Unit vectors of nodes whose document's vectors are still being computed, embedded
+        here (a handful per answer), kept until the index is reloaded."""
+        from assistant.index.store import embed_text
+
+        todo = [p for p in positions if p not in self._pending]
+        if todo:
+            texts = [embed_text(self.index.nodes[p].get_content()) for p in todo]
+            for p, v in zip(todo, self.index.embed_model.get_text_embedding_batch(texts)):
+                v = np.asarray(v, dtype=np.float32)
+                self._pending[p] = v / (np.linalg.norm(v) or 1.0)
+        return {p: self._pending[p] for p in positions}
 
     def _sparse(self, qa: QueryAnalysis, mask: np.ndarray | None, k: int, chars: bool = False) -> dict[int, float]:
         text = qa.sparse_text if self.understanding else qa.text

@@ -526,7 +526,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         # build or validate the index once, here, so that workers only open it
         index = open_index(settings, rebuild="auto", corpus=corpus)
-        if index.meta.get("dense_pending"):
+        if index.vectors_pending:
             print("补算上次添加文件的语义向量……", flush=True)
         index = finish_pending_vectors(settings, index)
         where = f"Chroma 服务器 {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "内嵌 chromadb"

@@ -23,11 +23,31 @@ def open_index(settings: Settings, rebuild: str = "auto", corpus: Corpus | None 
     return index
 
 
+def complete_deferred_vectors(settings: Settings, embed=None) -> dict | None:
+    """The vectors an add deferred, computed after it was answered (API, UI). A failure is
+    logged, not raised: the index stays consistent with the vectors pending, and the next
+    add, `brand-assistant index` or a restart retries. None when nothing was computed."""
+    import logging
+
+    from assistant.ingest.kb import KnowledgeBase
+
+    log = logging.getLogger("assistant.kb")
+    try:
+        meta = KnowledgeBase(settings, embed=embed).complete_vectors()
+    except Exception as exc:  # noqa: BLE001 - logged; the index stays consistent, the vectors pending
+        log.error("deferred vectors not computed (the next add, `brand-assistant index` or a restart "
+                  "retries): %s", exc)
+        return None
+    if meta is not None:
+        log.info("deferred vectors computed: %s nodes in %s s", meta.get("embedded_now"), meta.get("seconds"))
+    return meta
+
+
 def finish_pending_vectors(settings: Settings, index: ClauseIndex) -> ClauseIndex:
     """The index with the passage vectors an earlier add deferred and did not get to compute
     (its process ended first): computed now, at start-up, through the knowledge base's
     transaction. The index itself when nothing is pending (or the vectors live on a server)."""
-    if not index.meta.get("dense_pending") or settings.chroma_host:
+    if not index.vectors_pending or settings.chroma_host:
         return index
     from assistant.ingest.kb import KnowledgeBase
 

@@ -73,15 +73,10 @@ class LocalBackend:
         return {**report, "added": True, "replaced": index_meta.pop("replaced", False), "index": index_meta}
 
     def _complete_vectors(self) -> None:
-        import logging
+        from assistant.service import complete_deferred_vectors
 
-        from assistant.ingest.kb import KnowledgeBase
-
-        try:
-            if KnowledgeBase(self.settings).complete_vectors() is not None:
-                self.reload()
-        except Exception as exc:  # noqa: BLE001 - the index stays consistent; the next add or start retries
-            logging.getLogger("assistant.ui").error("deferred vectors not computed: %s", exc)
+        if complete_deferred_vectors(self.settings) is not None:
+            self.reload()
 
     def remove_document(self, doc_id: str, admin_key: str | None = None) -> dict:
         from assistant.ingest.kb import KnowledgeBase
@@ -140,7 +135,7 @@ class LocalBackend:
         return [convert.search_hit(h, self.corpus).model_dump() for h in hits]
 
     def documents(self) -> list[dict]:
-        pending = self.chat.index.meta.get("dense_pending") or {}
+        pending = self.chat.index.vectors_pending
         return [convert.document_out(d, self.corpus.vocab, pending).model_dump()
                 for d in self.corpus.documents.values()]
 

@@ -58,6 +58,7 @@ from assistant.api.schemas import (
 )
 from assistant.errors import InvalidQueryError
 from assistant.retrieval.retriever import SearchFilters
+from assistant.service import complete_deferred_vectors
 
 log = logging.getLogger("assistant.api")
 ERRORS = {401: {"model": ErrorResponse, "description": "缺少或无效的 API 密钥"},
@@ -188,8 +189,7 @@ async def ask_stream(body: AskRequest, request: Request, chat: Chat, settings: A
 @documents_router.get("/documents", response_model=list[DocumentOut], responses=ERRORS, summary="文件列表")
 async def documents(chat: Chat, _: SearchCaller):
     corpus = chat.index.corpus
-    pending = chat.index.meta.get("dense_pending") or {}
-    return [document_out(d, corpus.vocab, pending) for d in corpus.documents.values()]
+    return [document_out(d, corpus.vocab, chat.index.vectors_pending) for d in corpus.documents.values()]
 
 
 @documents_router.get("/documents/{doc_id}", response_model=DocumentDetail,
@@ -239,22 +239,6 @@ def _ingest_and_add(request: Request, settings, name: str, data: bytes, form: di
     return {**report, "added": True, "replaced": meta.pop("replaced", False), "index": meta}
 
 
-def _complete_vectors(app, settings) -> None:
-    """After an add has been answered: the deferred passage vectors, then this worker reopens
-    the finished index (the others see meta.json change on their next request)."""
-    from assistant.ingest.kb import KnowledgeBase
-
-    log = logging.getLogger("assistant.api")
-    try:
-        meta = KnowledgeBase(settings, embed=app.state.embed).complete_vectors()
-    except Exception as exc:  # noqa: BLE001 - logged; the index stays consistent, the vectors pending
-        log.error("deferred vectors not computed (the next add, `brand-assistant index` or a restart "
-                  "retries): %s", exc)
-        return
-    if meta is not None:
-        log.info("deferred vectors computed: %s nodes in %s s", meta.get("embedded_now"), meta.get("seconds"))
-
-
 @documents_router.post("/documents", response_model=IngestReport, responses=ADMIN_ERRORS,
                        summary="添加文件（管理员）：PDF（含扫描件）、DOCX、HTML、TXT、MD；dry_run 只返回解析报告")
 async def add_document(request: Request, settings: AppSettings, _: AdminCaller, background: BackgroundTasks,
@@ -274,7 +258,8 @@ async def add_document(request: Request, settings: AppSettings, _: AdminCaller, 
     if not dry_run:
         await request.app.state.reload_if_changed(force=True)
         if report["index"].get("dense_pending"):  # embedded after the response (module doc of ingest/kb.py)
-            background.add_task(_complete_vectors, request.app, settings)
+            # workers reopen the finished index when they see meta.json change
+            background.add_task(complete_deferred_vectors, settings, request.app.state.embed)
     return report
 
 

@@ -186,6 +186,11 @@ class ClauseIndex:
     def node(self, node_id: str) -> TextNode:
         return self.nodes[self.node_pos[node_id]]
 
+    @property
+    def vectors_pending(self) -> dict[str, int]:
+        """Documents whose passage vectors are still being computed (doc_id → nodes)."""
+        return dense_pending(self.meta)
+
 
 def _expected_meta(corpus: Corpus, embed: BaseEmbedding, dict_hash: str, dim: int | None) -> dict:
     return {

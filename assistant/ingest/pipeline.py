@@ -242,6 +242,11 @@ def _fragment_unplaced(units: list[Clause]) -> list[dict]:
     return out
 
 
+def _numbered(parsed: ParseResult) -> list[Clause]:
+    """The units with a label of their own in the text (6.4.4, a), 一、, a term's number)."""
+    return [u for u in parsed.units if u.kind in NUMBERED_KINDS and not u.inferred]
+
+
 def analyse(path: Path, fmt: str, ex: Extraction, meta: Meta, vocab: Vocab) -> IngestResult:
     code = meta.code or ""
     kind = NATURES.get(meta.nature) or ("国家标准" if code.startswith("GB") else "地方标准" if code.startswith("DB")
@@ -256,14 +261,14 @@ def analyse(path: Path, fmt: str, ex: Extraction, meta: Meta, vocab: Vocab) -> I
                         if fmt not in ("txt", "md") else "", format=fmt)
     text = serialize(ex, spec.is_standard)
     parsed = parse_document(spec, text)
-    numbered = [u for u in parsed.units if u.kind in NUMBERED_KINDS and not u.inferred]
+    numbered = _numbered(parsed)
     if meta.nature_guessed:
         # no code on the cover (garbled, misread by OCR) and no nature given: the numbering
         # decides between a standard's clauses (6.4.4, a)) and a notice's (一、（一）)
         other = replace(spec, kind="标准", nature="")
         other_text = serialize(ex, True)
         other_parsed = parse_document(other, other_text)
-        other_numbered = [u for u in other_parsed.units if u.kind in NUMBERED_KINDS and not u.inferred]
+        other_numbered = _numbered(other_parsed)
         if len(other_numbered) > len(numbered):
             spec, text, parsed, numbered = other, other_text, other_parsed, other_numbered
     if not parsed.units:

@@ -252,7 +252,7 @@ class HybridClauseRetriever(BaseRetriever):
         vectors = self.index.vectors
         if vectors is not None:
             sims = vectors @ q
-            if self.index.meta.get("dense_pending"):  # their rows are NaN: not in the dense ranking yet
+            if self.index.vectors_pending:  # their rows are NaN: not in the dense ranking yet
                 sims = np.where(np.isnan(sims), -np.inf, sims)
             if mask is not None:
                 sims = np.where(mask, sims, -np.inf)

@@ -414,3 +414,144 @@ def test_a_none_model_fitted_with_another_embedding_is_not_used(chat):
             assert (AnswerComposer(index, retriever, chat.settings).judge.offdomain is not None) is used
     finally:
         path.unlink(missing_ok=True)
+
+
+def test_a_strength_followup_that_describes_an_item_is_about_that_item(tiny):
+    """"组织推介活动那一项呢，也是必须的吗？" after an answer about 2.1.1: the item it describes
+    (2.1.1 b), not the main unit; one that names nothing of the answer's is a question of its
+    own; one that only points back stays with the main unit."""
+    from assistant.chat.followup import resolve
+    from assistant.index.tokenizer import ChineseTokenizer
+    from assistant.retrieval.query import QueryAnalyzer
+
+    corpus, settings, _ = tiny
+    an = QueryAnalyzer(corpus.vocab)
+    nouns = ChineseTokenizer(settings.index_dir / "userdict.txt").nouns
+    prev = {"question": "行业社会组织有哪些职责", "main": ["tiny", "2.1.1"], "points": [["tiny", "2.1.1"]],
+            "items": [["tiny", "2.1.1 a)"], ["tiny", "2.1.1 b)"]], "doc_ids": ["tiny"]}
+    r = resolve("组织推介活动那一项呢，也是必须的吗？", prev, an, corpus, nouns)
+    assert r.kind == "strength" and r.unit == ("tiny", "2.1.1 b)")
+    r = resolve("这一条是必需的吗？", prev, an, corpus, nouns)  # 必需 asks as 必须 does
+    assert r.kind == "strength" and r.unit == ("tiny", "2.1.1")
+    r = resolve("那营业执照年检呢，这个是必须的吗？", prev, an, corpus, nouns)
+    assert r.kind == "new"
+
+
+def test_a_short_howto_naming_a_thing_of_its_own_is_not_a_detail_followup(tiny):
+    from assistant.chat.followup import resolve
+    from assistant.index.tokenizer import ChineseTokenizer
+    from assistant.retrieval.query import QueryAnalyzer
+
+    corpus, settings, _ = tiny
+    an = QueryAnalyzer(corpus.vocab)
+    nouns = ChineseTokenizer(settings.index_dir / "userdict.txt").nouns
+    prev = {"question": "国际化战略怎么制定", "main": ["tiny", "3.1"], "points": [["tiny", "3.1"]], "items": [],
+            "doc_ids": ["tiny"]}
+    assert resolve("具体怎么做？", prev, an, corpus, nouns).kind == "detail"
+    assert resolve("红烧肉怎么做才不腻？", prev, an, corpus, nouns).kind == "new"
+    # "那它…": a switch whose pronoun stands for the previous main unit's topic
+    r = resolve("那它要提供哪些服务？", prev, an, corpus, nouns)
+    assert r.kind == "anaphora" and r.question == "国际化要提供哪些服务"
+
+
+def test_the_section_a_followup_is_read_in(tiny):
+    """An item's section is its clause's parent: 2.1.1 a) → 2.1 with everything under it."""
+    from assistant.chat.followup import section_of
+
+    corpus, _, _ = tiny
+    doc_id, units = section_of(corpus, ("tiny", "2.1.1 a)"))
+    assert doc_id == "tiny" and units == {"tiny:2.1", "tiny:2.1.1", "tiny:2.1.1 a)", "tiny:2.1.1 b)"}
+    assert section_of(corpus, ("tiny", "9.9")) == ("", set())
+
+
+def test_a_conversation_context_lifts_its_section_unless_the_question_names_a_document(tiny_lexical):
+    from assistant.index.store import load_index
+    from assistant.retrieval.retriever import Context, HybridClauseRetriever
+
+    corpus, settings, embed = tiny_lexical
+    r = HybridClauseRetriever(load_index(corpus, settings, embed, rebuild="never"))
+    question = "品牌要建立什么"
+    plain = dict(r.scored(question)[0])
+    ctx = Context(docs={"tiny"}, units={"tiny:3", "tiny:3.1"})
+    lifted = dict(r.scored(question, context=ctx)[0])
+    pos = r.index.node_pos["tiny:3.1"]
+    other = r.index.node_pos["tiny:2.2"]
+    # the document's units gain context_share of a named document's boost, the section's twice that
+    assert lifted[pos] > plain[pos] and lifted[other] > plain[other]
+    assert lifted[pos] / plain[pos] > lifted[other] / plain[other]
+    # a question naming its document is steered by that name alone
+    named = "T/TINY 1—2026 品牌要建立什么"
+    assert dict(r.scored(named, context=ctx)[0]) == dict(r.scored(named)[0])
+
+
+def test_an_elliptical_followup_names_nothing_the_documents_lack(chat):
+    """Only such a follow-up is asked again with the previous topic when it finds nothing
+    on its own words: weather, recipes and Latin-letter names are topics of their own."""
+    assert chat.elliptical("哪些事不能算进去？")
+    assert chat.elliptical("有没有例外的情况？")
+    assert not chat.elliptical("明天南宁会下雨吗？")
+    assert not chat.elliptical("红烧肉怎么做才不腻？")
+    assert not chat.elliptical("Python 里列表怎么去重？")
+    assert not chat.elliptical("Are there any exceptions?")  # English: no word frequencies to tell
+
+
+def test_a_none_followup_with_nothing_of_its_own_is_read_with_the_previous_topic(chat, monkeypatch):
+    """It is asked again with the previous main unit's topic; what it finds then is the
+    answer. A question with a topic of its own keeps its "none"."""
+    a1, sid, _ = chat.ask("国际化战略怎么制定")
+    assert a1.points[0].citation.label == "3.1"
+    asked = []
+    real = chat.composer.answer
+
+    def spy(question, *a, **k):
+        asked.append(question)
+        out = real(question, *a, **k)
+        if len(asked) == 1:  # the follow-up on its own words: nothing, as a none decision says
+            out = chat.composer._none(question, chat.retriever.retrieve_all(question), _Ev())
+        return out
+
+    monkeypatch.setattr(chat.composer, "answer", spy)
+    a2, _, _ = chat.ask("有没有例外的情况？", session_id=sid)
+    assert asked == ["有没有例外的情况？", "有没有例外的情况（国际化）"]
+    assert a2.coverage != "none" and a2.effective_question == "有没有例外的情况（国际化）"
+    assert a2.points[0].citation.label == "3.1"
+    asked.clear()
+    a3, _, _ = chat.ask("红烧肉有没有例外？", session_id=sid)
+    assert asked == ["红烧肉有没有例外？"] and a3.coverage == "none"
+
+
+class _Ev:
+    confidence = 0.0
+
+
+def test_is_it_mandatory_is_answered_by_a_close_provision_that_says_shall_should_or_may(tiny_lexical):
+    """A statement ranked first (1 范围: no modal) gives way to a normative unit scoring at least
+    MANDATORY_SHARE of it; one scoring less leaves the statement the unit asked about."""
+    from assistant.answer.evidence import Evidence
+    from assistant.answer.select import MANDATORY_SHARE
+    from assistant.index.store import load_index
+    from assistant.retrieval.retriever import HybridClauseRetriever, Retrieval
+
+    corpus, settings, embed = tiny_lexical
+    index = load_index(corpus, settings, embed, rebuild="never")
+    chat = ChatService(index, HybridClauseRetriever(index), settings)
+    retriever = chat.retriever
+    question = "国际化战略是必须的吗？"
+    qa = retriever.analyzer.analyze(question)
+    slot = corpus.vocab.asked_slot(qa.text)
+    assert slot is not None and slot.id == "mandatory"
+    words = chat.composer.judge.content(qa.text, slot, qa.doc_names)
+
+    def main_for(share: float) -> str:
+        ranked = [(index.node_pos["tiny:1"], 1.0), (index.node_pos["tiny:3.1"], share)]
+        r = Retrieval(qa=qa, ranked=ranked, hits=retriever._group(ranked, 10))
+        return chat.composer.selector.select(r, Evidence("answered", 0.9, slot=slot), words).main.label
+
+    assert main_for(MANDATORY_SHARE + 0.05) == "3.1"
+    assert main_for(MANDATORY_SHARE - 0.1) == "1"
+
+
+def test_english_function_words_carry_no_topic(chat):
+    judge = chat.composer.judge
+    assert judge.weight("which") == judge.weight("the") == 0.0
+    assert judge.weight("indicators") == 1.0

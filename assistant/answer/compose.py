@@ -19,7 +19,7 @@ from assistant.corpus.model import Clause
 from assistant.corpus.store import Corpus
 from assistant.index.embeddings import embedding_id
 from assistant.index.store import ClauseIndex
-from assistant.retrieval.retriever import HybridClauseRetriever, Retrieval, SearchFilters
+from assistant.retrieval.retriever import Context, HybridClauseRetriever, Retrieval, SearchFilters
 from assistant.settings import Settings
 
 MEANING = {
@@ -57,14 +57,15 @@ class AnswerComposer:
     # -- entry points --------------------------------------------------------------------
     def answer(self, question: str, filters: SearchFilters | None = None, top_k: int = 10,
                prefer_docs: list[str] | None = None, hint_roles: list[str] | None = None,
-               hint_phases: list[str] | None = None) -> Answer:
+               hint_phases: list[str] | None = None, context: "Context | None" = None) -> Answer:
         # curated pairs (assistant/curated.py): the very question is answered with its pair's
         # units (compose → pinned); a merely similar question's pair lifts its units in search
         # results only, never in an answer: the dense model calls many different questions
         # about one topic "similar", and lifting in answers changed correct answers without
         # fixing paraphrases (measured, evals/README.md "Curated pairs")
         r = self.retriever.retrieve_all(question, filters, top_k=top_k, prefer_docs=prefer_docs,
-                                        hint_roles=hint_roles, hint_phases=hint_phases, lift_similar=False)
+                                        hint_roles=hint_roles, hint_phases=hint_phases, lift_similar=False,
+                                        context=context)
         return self.compose(question, r, filters)
 
     def pinned(self, r: Retrieval, filters: SearchFilters | None):

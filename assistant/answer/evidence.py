@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
 from assistant.corpus.model import Clause
 from assistant.corpus.vocab import Slot
 from assistant.index.store import ClauseIndex
@@ -134,7 +136,9 @@ class EvidenceJudge:
     def weight(self, token: str) -> float:
         """Informativeness of a question word: rare in general Chinese = informative."""
         if not _CJK.search(token):
-            return 1.0 if len(token) >= 3 else 0.0  # an English word or a number
+            # an English word or a number; English function words (which, the, are) carry no
+            # topic, as 什么/我们 do not (scikit-learn's stop-word list)
+            return 1.0 if len(token) >= 3 and token.lower() not in ENGLISH_STOP_WORDS else 0.0
         freq = self.tokenizer.general_frequency(token)
         if freq == 0 and len(token) > 1:
             # not a dictionary word (jieba's HMM joined it): as informative as its characters

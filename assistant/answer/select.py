@@ -36,6 +36,9 @@ COMPARE_SHARE = 0.45  # …and another document's best unit, when the question c
 MAX_RELATED = 2
 SECONDARY_ITEMS = False  # further points quote the items of theirs that matched
 ROLE_PHASE_UNITS = 8
+NORMATIVE = ("shall", "should", "may", "shall-not")
+MANDATORY_TOP = 5  # for "is it mandatory", a normative unit among this many outranks a statement…
+MANDATORY_SHARE = 0.6  # …when it scores at least this share of the first
 
 _LIST_INTRO = re.compile(r"(包括|如下|以下|下列|有|为)[^。；]{0,20}[：:]\s*$")
 # a question that asks for a whole list ("行业协会有哪些职责"), not for one point of it
@@ -211,6 +214,11 @@ class Selector:
                 and ev.candidate_hit.uid in {u.uid for u, _ in ranked[:3]}:
             main = ev.candidate[0]  # the close unit that names what was asked (who, when…)
         top = ranked[0][1]
+        if ev.slot is not None and ev.slot.id == "mandatory" and main.strength not in NORMATIVE:
+            # "…是必须的吗": a provision that says 应/宜/可 of the matter answers that, a statement
+            # does not; the best-ranked one scoring close to the first, if any
+            main = next((u for u, s_ in ranked[1:MANDATORY_TOP] if u.strength in NORMATIVE
+                         and s_ >= MANDATORY_SHARE * top and not self._not_a_point(u, qa)), main)
         chosen: list[Clause] = [main]
         compare = len(qa.doc_hint) >= 2 or bool(_COMPARE.search(qa.text))
         if compare:

@@ -36,7 +36,7 @@ RE_NTH_EN = re.compile(r"\b(" + "|".join(EN_ORDINALS) + r")\s+(item|point|one|cl
 RE_OTHER_DOCS = re.compile(r"(其他|其它|别的|另外的?|另外一[个份]|另一[个份]?)(文件|标准|文件里|文件中|规定|指南|通知)"
                            r"|还有(哪些|什么|别的)文件"
                            r"|other (documents?|standards?)|any other", re.I)
-RE_STRENGTH = re.compile(r"强制|必须|硬性|一定要|非.{0,2}不可|可选|应还是宜|是应|是宜|约束力|mandatory|required|compulsory"
+RE_STRENGTH = re.compile(r"强制|必须|必需|硬性|一定要|非.{0,2}不可|可选|应还是宜|是应|是宜|约束力|mandatory|required|compulsory"
                          r"|binding|obligatory|\bmust\b|optional", re.I)
 RE_THIS = re.compile(r"这一?(条|项|款|点|个|些|规定|要求)|该(条|项|款|规定)|上面|上述|刚才|前面|它|其|\bthis\b|\bit\b|\bthat\b",
                      re.I)
@@ -95,6 +95,20 @@ def topic_of(corpus: Corpus, unit: tuple[str, str] | None) -> str:
     return ""
 
 
+def section_of(corpus: Corpus, unit: tuple[str, str] | None) -> tuple[str, set[str]]:
+    """The section a unit sits in, as (doc_id, every unit of it): the parent of the clause
+    the unit is or belongs to (6.4.4 b) → 6.4; 三、（一） → 三、). ("", set()) when unknown."""
+    doc = corpus.documents.get(unit[0]) if unit else None
+    u = doc.by_label.get(unit[1]) if doc else None
+    if u is None:
+        return "", set()
+    while u.kind == "item" and u.parent in doc.by_label:
+        u = doc.by_label[u.parent]
+    section = doc.by_label.get(u.parent) if u.parent else None
+    section = section or u
+    return doc.doc_id, {f"{doc.doc_id}:{x.label}" for x in (section, *doc.descendants(section))}
+
+
 def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: Corpus | None = None,
             nouns: Callable[[str], set[str]] | None = None) -> Resolution:
     """prev: the previous turn's context (see ChatService); nouns: the words of a text that
@@ -132,6 +146,16 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
 
     if RE_STRENGTH.search(q) and (RE_THIS.search(q) or nth or short) and (main or points):
         unit = nth_unit() if nth else main or points[0]
+        own = _own_words(q)
+        if own and not nth and corpus is not None:
+            # "那里面配品牌发言人那条呢，也是必须的吗？": the unit it describes, among those the
+            # previous answer showed and the list its main unit is in; a thing of its own that
+            # none of them names makes it a question of its own ("試點完成以後還能申報什麼？必須申報嗎？")
+            described, shared = _described(own, [main, *points, *items, *listed()], main, corpus)
+            if described is not None:
+                unit = described
+            elif not shared and nouns is not None and _names_thing(own, nouns):
+                return Resolution("new", q)
         if unit:
             return Resolution("strength", prev["question"], unit=unit)
     if nth and (points or items) and short:
@@ -154,7 +178,9 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
         # name of the document it was asked of) in the documents named, else in the others
         exclude = [d for d in analyzer_docs(analyzer) if d not in named] if named else docs
         return Resolution("other-docs", _topic_question(prev, main, analyzer, corpus), exclude_docs=exclude)
-    if RE_DETAIL.search(q) and short and main and (RE_PRONOUN.search(q) or len(q) <= 10):
+    if RE_DETAIL.search(q) and short and main and (RE_PRONOUN.search(q) or (len(q) <= 10 and not (
+            nouns is not None and _names_thing(RE_DETAIL.sub(" ", q), nouns)))):
+        # "具体怎么做？" is about the previous unit; "红烧肉怎么做才不腻？" names a thing of its own
         return Resolution("detail", prev["question"], unit=main)
     # "那…", "…呢" (also mid-question: "到了成长扩张期呢，品质这块要做啥？")
     starts = q.lower().startswith(RE_CARRY_START) or bool(re.search(r"呢([，,？?。！!]|$)", q))
@@ -178,6 +204,9 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
         topic = re.sub(r"^(那么?|如果|若是|换成|and |what about |how about )|(这块|这一块|方面|这方面)?(呢|呢？|呢\?)$", "",
                        q, flags=re.I).strip(" ，,？?")
         context = [x for x in (prev.get("roles") or []) + (prev.get("phases") or []) if x not in topic]
+        if topic and RE_PRONOUN.search(topic) and corpus is not None and topic_of(corpus, main):
+            # "那它要提供哪些服务？": the pronoun stands for the previous main unit's topic
+            return Resolution("anaphora", RE_PRONOUN.sub(topic_of(corpus, main), topic, count=1), prefer_docs=docs)
         if topic:
             return Resolution("carry", _with_context(topic, context), prefer_docs=docs)
     if RE_PRONOUN.search(q) and short:
@@ -188,12 +217,51 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
     return Resolution("new", q)
 
 
+def _own_words(q: str) -> str:
+    """A strength follow-up without its asking words and pronouns: what it says of its own."""
+    rest = RE_PRONOUN.sub(" ", RE_THIS.sub(" ", RE_STRENGTH.sub(" ", q)))
+    return re.sub(r"[^\u4e00-\u9fff]+", " ", rest).strip()
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1) if _CJK2.fullmatch(text[i:i + 2])}
+
+
+_CJK2 = re.compile(r"[\u4e00-\u9fff]{2}")
+DESCRIBED_MIN = 2  # character pairs a unit must share with a follow-up's own words to be the one it describes
+
+
+def _described(own: str, candidates: list, main, corpus: Corpus):
+    """(the candidate unit whose text shares the most character pairs with the follow-up's own
+    words — at least DESCRIBED_MIN, and more than the main unit — or None when none stands out,
+    whether any candidate shares one)."""
+    pairs = _bigrams(own)
+    best, best_n, main_n = None, 0, 0
+    for cand in dict.fromkeys(c for c in candidates if c):
+        doc = corpus.documents.get(cand[0])
+        unit = doc.by_label.get(cand[1]) if doc else None
+        if unit is None:
+            continue
+        text = f"{unit.title or ''}{unit.text}"
+        n = sum(p in text for p in pairs)
+        if cand == main:
+            main_n = n
+        if n > best_n:
+            best, best_n = cand, n
+    return (best if best_n >= DESCRIBED_MIN and best_n > main_n else None), best_n > 0
+
+
+def _names_thing(text: str, nouns: Callable[[str], set[str]]) -> bool:
+    """The text names a thing: a noun of two Chinese characters or more."""
+    return any(re.search(r"[\u4e00-\u9fff]{2}", w) for w in nouns(text))
+
+
 def _own_topic(q: str, analyzer: QueryAnalyzer, nouns: Callable[[str], set[str]]) -> bool:
     """The follow-up names a thing besides the roles and phases it switches to."""
     rest = RE_THIS_CONTEXT.sub(" ", q)  # "在这个阶段": the phase asked before, not a topic
     for term, _ in analyzer.phase_m.find(q) + analyzer.role_m.find(q):
         rest = rest.replace(term, " ")
-    return any(re.search(r"[\u4e00-\u9fff]{2}", w) for w in nouns(rest))
+    return _names_thing(rest, nouns)
 
 
 def _with_context(text: str, context: list[str]) -> str:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 
-from assistant.answer.compose import AnswerComposer
+from assistant.answer.compose import UNKNOWN_HINT_WEIGHT, AnswerComposer
 from assistant.answer.models import Answer, Unfiltered
-from assistant.chat.followup import resolve
+from assistant.chat.followup import resolve, section_of, topic_of
 from assistant.chat.sessions import OPEN_OWNER, SessionStore
 from assistant.errors import InvalidQueryError, StorageUnavailableError, UnknownTurnError
 from assistant.index.store import ClauseIndex
-from assistant.retrieval.retriever import HybridClauseRetriever, SearchFilters
+from assistant.retrieval.retriever import Context, HybridClauseRetriever, SearchFilters
 from assistant.settings import Settings
 from assistant.textutil import is_blank
 
@@ -21,6 +22,9 @@ COVERAGE_RANK = {"none": 0, "partial": 1, "answered": 2}
 # words that ask for a role's duties without naming a topic ("有哪些职责", "这个阶段要做什么")
 GENERIC_WORDS = {"职责", "要求", "任务", "工作", "内容", "事项", "阶段", "注意", "重点", "措施", "方面", "事情",
                  "服务", "做法", "具体", "需要", "主要", "哪些"}
+# a word the corpus never uses, tagged a noun and at least this informative, is a topic of the
+# follow-up's own (高考 2.7, 电脑 2.8), not a way of speaking of the previous one (事情 1.3)
+ELLIPTICAL_NOUN = 2.0
 NOT_STORED_NOTE = "会话存储暂不可用：本轮问答未保存，无法据此追问或反馈；答复内容不受影响。"
 
 
@@ -201,6 +205,25 @@ class ChatService:
         words = judge.content(qa.text, self.index.corpus.vocab.asked_slot(qa.text), qa.doc_names)
         return not [t for t, _ in words if t not in GENERIC_WORDS and t not in qa.roles and t not in qa.phases]
 
+    def elliptical(self, question: str) -> bool:
+        """A Chinese question that names nothing of its own the documents lack: no word the
+        corpus never uses is a thing (a noun of some weight: 下雨 is not, 红烧肉 and 高考 are; a
+        Latin-letter name: Python, Excel) or informative (weight >= UNKNOWN_HINT_WEIGHT), so
+        "哪些事不能算进去？" (算进去) and "有没有例外的情况？" (例外) are. English questions
+        have no word frequencies to tell, so they never are."""
+        qa = self.retriever.analyzer.analyze(question)
+        if qa.cjk < 0.5:
+            return False
+        judge = self.composer.judge
+        words = judge.content(qa.text, self.index.corpus.vocab.asked_slot(qa.text), qa.doc_names)
+        nouns = self.index.tokenizer.nouns(qa.text)
+        for t, w in words:
+            if judge.in_corpus(t):
+                continue
+            if w >= UNKNOWN_HINT_WEIGHT or (t in nouns and w >= ELLIPTICAL_NOUN) or not re.search(r"[\u4e00-\u9fff]", t):
+                return False
+        return True
+
     @staticmethod
     def context_of(answer: Answer, question: str, filters: SearchFilters) -> dict:
         """What a follow-up resolves against: the question, the unit the answer is about,
@@ -232,6 +255,12 @@ class ChatService:
             return out
         effective = res.question
         prefer = list(res.prefer_docs)
+        # a follow-up with no marker ("申报材料要交给谁？") is read in the conversation: the
+        # document the previous answer was about is preferred, a little, unless it names one
+        context = None
+        if res.kind == "new" and prev and prev.get("main"):
+            doc_id, units = section_of(corpus, tuple(prev["main"]))
+            context = Context(docs={doc_id} if doc_id else set(), units=units)
         if res.kind == "other-docs":
             others = [d for d in corpus.documents if d not in res.exclude_docs]
             filters = SearchFilters(doc_ids=[d for d in others if not filters.doc_ids or d in filters.doc_ids])
@@ -248,7 +277,17 @@ class ChatService:
         else:
             hint_roles, hint_phases = [role] if role else [], [phase] if phase else []
         answer = self.composer.answer(effective, filters, prefer_docs=prefer, hint_roles=hint_roles,
-                                      hint_phases=hint_phases)
+                                      hint_phases=hint_phases, context=context)
+        if answer.coverage == "none" and context is not None and self.elliptical(question):
+            # "哪些事不能算进去？": nothing of its own the documents lack, so it is read as being
+            # about the previous answer's topic ("天气怎么样" names 天气 and stays "none")
+            topic = topic_of(corpus, tuple(prev["main"]))
+            if topic and topic not in effective:
+                again_q = f"{effective.rstrip('？?。')}（{topic}）"
+                again = self.composer.answer(again_q, filters, prefer_docs=prefer, hint_roles=hint_roles,
+                                             hint_phases=hint_phases, context=context)
+                if again.coverage != "none":
+                    answer, effective = again, again_q
         answer.question = question
         answer.effective_question = effective
         if self.phraser is not None and answer.supported:

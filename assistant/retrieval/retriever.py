@@ -137,6 +137,16 @@ class VectorCache:
 
 
 @dataclass
+class Context:
+    """Where a conversation is: the documents and units ("doc_id:label") of the section its
+    previous answer was about. A follow-up that names no document of its own prefers them,
+    a little (HybridClauseRetriever.context_share)."""
+
+    docs: set[str] = field(default_factory=set)
+    units: set[str] = field(default_factory=set)
+
+
+@dataclass
 class Retrieval:
     """One question's retrieval, as the answer stage receives it."""
 
@@ -175,7 +185,7 @@ class HybridClauseRetriever(BaseRetriever):
                  role_boost: float = 0.25, owner_boost: float = 0.6, phase_boost: float = 0.35,
                  doc_boost: float = 0.5, term_boost: float = 0.5, metadata_boost: float = 1.0,
                  cover_factor: float = 0.5, filters: SearchFilters | None = None, rrf_k: int = 60,
-                 query_cache_size: int = 1024, hint_share: float = 0.5,
+                 query_cache_size: int = 1024, hint_share: float = 0.5, context_share: float = 0.5,
                  curated=None, curated_similar: float = 0.93, curated_boost: float = 0.5) -> None:
         super().__init__()
         self.index = index
@@ -195,6 +205,9 @@ class HybridClauseRetriever(BaseRetriever):
         self.filters = filters or SearchFilters()
         self.rrf_k = rrf_k
         self.hint_share = hint_share  # a filter's role/phase boosts this share of a named one's
+        # a follow-up that names no document: the document the conversation is about gets this
+        # share of the boost a document named in the question gets
+        self.context_share = context_share
         # curated question → units pairs (assistant/curated.py): the same question is answered
         # with the pair's units, a similar one gets them lifted
         self.curated = curated
@@ -318,19 +331,21 @@ class HybridClauseRetriever(BaseRetriever):
                query_vector: np.ndarray | None = None,
                prefer_docs: list[str] | None = None, hint_roles: list[str] | None = None,
                hint_phases: list[str] | None = None,
-               lift_similar: bool = True) -> tuple[list[tuple[int, float]], QueryAnalysis]:
+               lift_similar: bool = True, context: "Context | None" = None,
+               ) -> tuple[list[tuple[int, float]], QueryAnalysis]:
         """All candidate nodes with fused (and boosted) scores, best first. query_vector:
         the vector of dense_text(question), when the caller embedded it already. hint_roles,
         hint_phases: set by the user as filters; they lift units of that role or phase a
         little (hint_share of the boost a role named in the question gets)."""
         ranked, qa, _ = self._score(question, filters, query_vector, prefer_docs, hint_roles, hint_phases,
-                                    lift_similar)
+                                    lift_similar, context)
         return ranked, qa
 
     def _score(self, question: str, filters: SearchFilters | None, query_vector: np.ndarray | None,
                prefer_docs: list[str] | None, hint_roles: list[str] | None = None,
                hint_phases: list[str] | None = None,
-               lift_similar: bool = True) -> tuple[list[tuple[int, float]], QueryAnalysis, dict]:
+               lift_similar: bool = True,
+               context: "Context | None" = None) -> tuple[list[tuple[int, float]], QueryAnalysis, dict]:
         filters = filters or self.filters
         filters.validate(self.index)
         mf = filters.to_metadata_filters()
@@ -339,6 +354,8 @@ class HybridClauseRetriever(BaseRetriever):
             # an English question: the corpus words nearest its words join the expansions
             qa.glossary = [w for w in self.index.glossary.translate(qa.text, self.query_vectors)
                            if w not in qa.expansions]
+        # the conversation's documents count only for a question that names none itself
+        context = context if context is not None and not qa.doc_hint else Context()
         qa.doc_hint.extend(d for d in prefer_docs or [] if d not in qa.doc_hint)
         qa.hint_roles = [r for r in hint_roles or [] if r not in qa.roles]
         qa.hint_phases = [p for p in hint_phases or [] if p not in qa.phases]
@@ -389,6 +406,10 @@ class HybridClauseRetriever(BaseRetriever):
                     factor += self.hint_share * self.phase_boost
                 if qa.doc_hint and md["doc_id"] in qa.doc_hint:
                     factor += self.doc_boost
+                elif md["doc_id"] in context.docs:
+                    factor += self.context_share * self.doc_boost
+                    if f'{md["doc_id"]}:{md["label"]}' in context.units:
+                        factor += self.context_share * self.doc_boost
                 if qa.definition and md["kind"] == "term":
                     factor += self.term_boost
                 if qa.metadata:
@@ -463,14 +484,14 @@ class HybridClauseRetriever(BaseRetriever):
     def retrieve_all(self, question: str, filters: SearchFilters | None = None, top_k: int | None = None,
                      query_vector: np.ndarray | None = None, prefer_docs: list[str] | None = None,
                      hint_roles: list[str] | None = None, hint_phases: list[str] | None = None,
-                     lift_similar: bool = True) -> "Retrieval":
+                     lift_similar: bool = True, context: "Context | None" = None) -> "Retrieval":
         """Hits (a clause with the items of it that matched), and what the answer stage also
         needs: the analysed question and every candidate node's fused score."""
         if not question or not question.strip():
             raise InvalidQueryError("问题不能为空。")
         top_k = top_k or self.top_k
         ranked, qa, channels = self._score(question, filters, query_vector, prefer_docs, hint_roles,
-                                           hint_phases, lift_similar)
+                                           hint_phases, lift_similar, context)
         return Retrieval(qa=qa, ranked=ranked, hits=self._group(ranked, top_k), channels=channels)
 
     def _group(self, ranked: list[tuple[int, float]], top_k: int) -> list[Hit]:

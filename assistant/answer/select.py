@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from assistant.answer.citations import citation_for
 from assistant.answer.evidence import Evidence, EvidenceJudge
 from assistant.answer.models import Citation, Point
-from assistant.corpus.model import Clause
+from assistant.corpus.model import NORMATIVE, Clause
 from assistant.corpus.store import Corpus, Document
 from assistant.retrieval.query import QueryAnalysis
 from assistant.retrieval.retriever import Retrieval
@@ -36,7 +36,6 @@ COMPARE_SHARE = 0.45  # …and another document's best unit, when the question c
 MAX_RELATED = 2
 SECONDARY_ITEMS = False  # further points quote the items of theirs that matched
 ROLE_PHASE_UNITS = 8
-NORMATIVE = ("shall", "should", "may", "shall-not")
 MANDATORY_TOP = 5  # for "is it mandatory", a normative unit among this many outranks a statement…
 MANDATORY_SHARE = 0.6  # …when it scores at least this share of the first
 

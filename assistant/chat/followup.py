@@ -253,7 +253,7 @@ def _described(own: str, candidates: list, main, corpus: Corpus):
 
 def _names_thing(text: str, nouns: Callable[[str], set[str]]) -> bool:
     """The text names a thing: a noun of two Chinese characters or more."""
-    return any(re.search(r"[\u4e00-\u9fff]{2}", w) for w in nouns(text))
+    return any(_CJK2.search(w) for w in nouns(text))
 
 
 def _own_topic(q: str, analyzer: QueryAnalyzer, nouns: Callable[[str], set[str]]) -> bool:

@@ -199,11 +199,15 @@ class ChatService:
     def generic(self, question: str) -> bool:
         """A question that names no topic of its own ("要做什么？", "有哪些职责"): a role and
         phase set as filters then say what it is about."""
-        analyzer = self.retriever.analyzer
-        qa = analyzer.analyze(question)
-        judge = self.composer.judge
-        words = judge.content(qa.text, self.index.corpus.vocab.asked_slot(qa.text), qa.doc_names)
+        qa, words = self._content(question)
         return not [t for t, _ in words if t not in GENERIC_WORDS and t not in qa.roles and t not in qa.phases]
+
+    def _content(self, question: str):
+        """(the analysed question, its content words with their weights): what the evidence
+        decision weighs of it."""
+        qa = self.retriever.analyzer.analyze(question)
+        words = self.composer.judge.content(qa.text, self.index.corpus.vocab.asked_slot(qa.text), qa.doc_names)
+        return qa, words
 
     def elliptical(self, question: str) -> bool:
         """A Chinese question that names nothing of its own the documents lack: no word the
@@ -211,11 +215,10 @@ class ChatService:
         Latin-letter name: Python, Excel) or informative (weight >= UNKNOWN_HINT_WEIGHT), so
         "哪些事不能算进去？" (算进去) and "有没有例外的情况？" (例外) are. English questions
         have no word frequencies to tell, so they never are."""
-        qa = self.retriever.analyzer.analyze(question)
+        qa, words = self._content(question)
         if qa.cjk < 0.5:
             return False
         judge = self.composer.judge
-        words = judge.content(qa.text, self.index.corpus.vocab.asked_slot(qa.text), qa.doc_names)
         nouns = self.index.tokenizer.nouns(qa.text)
         for t, w in words:
             if judge.in_corpus(t):

@@ -32,6 +32,7 @@ assert set(KIND_ZH) == set(KINDS)
 SKIP_ZH = {"cover": "封面", "toc": "目次", "page-break": "分页", "doc-title": "文件标题", "back-cover": "封底",
            "stray-dash": "孤立破折号"}
 STRENGTHS = ("shall", "should", "may", "shall-not", "none")
+NORMATIVE = tuple(s for s in STRENGTHS if s != "none")  # the strengths a modal (应/宜/可/不应) gives
 STRENGTH_ZH = {"shall": "应", "should": "宜", "may": "可", "shall-not": "不应", "none": "无"}
 
 

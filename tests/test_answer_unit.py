@@ -381,14 +381,15 @@ def test_eval_reads_the_external_sample_format_and_reports_the_issue_metrics(cha
     (d / "dialogues.jsonl").write_text(json.dumps({"id": "d1", "turns": [
         {"q": "行业社会组织有哪些职责", "gold": [["tiny", "2.1.1"]]},
         {"q": "第一项具体说的是什么？", "gold": [["tiny", "2.1.1 a)"]]},
-        {"q": "这一条是强制的吗", "gold": [["tiny", "2.1.1 a)"]], "expect_strength": "shall"}]},
+        {"q": "这一条是强制的吗", "gold": [["tiny", "2.1.1 a)"]], "expect_strength": "shall"},
+        {"q": "红烧肉怎么做才能肥而不腻？", "gold": [], "kind": "off_domain", "why": "无关"}]},
         ensure_ascii=False), encoding="utf-8")
     evalset = load_eval_set(d, chat.index.corpus)
     assert len(evalset.answerable) == 2 and len(evalset.unanswerable) == 2 and len(evalset.dialogues) == 1
     m = run_answer_eval(chat, evalset)
     assert m["answer_hit"] == 1.0 and m["none_on_answerable"] == 0.0
     assert m["near_domain_answered"] == 0.0 and m["off_domain_none"] == 1.0  # partial and none
-    assert m["strength_n"] == "1/1" and m["dialogue_turns_n"] == "3/3"
+    assert m["strength_n"] == "1/1" and m["dialogue_turns_n"] == "4/4"  # the last turn: nothing claimed
     assert m["verbatim"] == 1.0 and m["recall@5"] == 1.0
     assert set(m["by_voice"]) == {"plain", "colloquial", "-"} and "mandatory" in m["by_type"]
     # a gold label that is not a unit is an error, or a warning with --lenient

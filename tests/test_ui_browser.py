@@ -132,7 +132,7 @@ def test_a_filter_that_empties_the_result_says_so_and_offers_the_unfiltered_answ
     b = make_browser(size, f"hint-{size}")
     try:
         open_page(b, ui["url"] + "/?doc=gxas-1220-2026", "区域品牌培育问答助手")
-        assert "文件：T/GXAS 1220—2026" in b.find_element("tag name", "body").text  # the active filter, as a chip
+        wait_text(b, "文件：T/GXAS 1220—2026", 30)  # the active filter, as a chip (drawn after the header)
         ask(b, "典型经验字数要求")
         text = last_answer_text(b)
         assert "在所选文件（T/GXAS 1220—2026）中未找到" in text and "在全部文件中有" in text

@@ -14,7 +14,8 @@ Metrics (one row of the issue-12 table each):
 - strength: questions with expect_strength whose answer states that strength for the
   gold unit.
 - dialogue_turns: turns of multi-turn dialogues whose answer cites a turn gold unit (and
-  states the expected strength where one is given).
+  states the expected strength where one is given); a turn with no gold and a `kind`
+  (near_domain, off_domain) is right when its answer claims nothing ("partial" or "none").
 - recall@5: retrieval, a gold unit among the top 5 search results (a result counts with
   the items that matched inside it).
 - verbatim: quotes that are verbatim and contiguous in the source file (parts joined with
@@ -147,7 +148,10 @@ def run_answer_eval(chat, evalset: EvalSet | list[EvalQuestion], *, retrieval: b
         for t in d.turns:
             answer, sid, _ = chat.ask(t.q, session_id=sid)
             cited = [(c.doc_id, c.label) for c in answer.citations]
-            ok = coverage_of(answer) != "none" and hit(corpus, cited, t)
+            if not t.gold and t.kind:  # a turn the documents cannot answer: no "answered" claim
+                ok = coverage_of(answer) != "answered"
+            else:
+                ok = coverage_of(answer) != "none" and hit(corpus, cited, t)
             if ok and t.expect_strength:
                 ok = stated_strength(corpus, answer, t) == t.expect_strength
             turns.append({"id": t.id, "ok": ok, "coverage": coverage_of(answer),

@@ -140,9 +140,15 @@ def test_answer_eval_meets_floors_on_the_gold_set(real_chat):
     assert check_answer_regressions(metrics, ROOT / "evals" / "regressions.toml", "answers") == []
 
 
-@pytest.mark.parametrize("name", ["blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7"])
+# CI gates the newest blind sets; the retired ones (blind … blind5) keep their floors in
+# evals/regressions.toml, which `brand-assistant eval --gold evals/blindN` checks by hand
+# (35-45 s each on CI's cores: gating all eight would cost more than the CI budget allows)
+CI_BLIND_SETS = ["blind6", "blind7", "blind8"]
+
+
+@pytest.mark.parametrize("name", CI_BLIND_SETS)
 def test_answer_eval_meets_floors_on_the_blind_sets(real_chat, name):
-    """The blind sets (evals/blind, blind2 … blind7) were written by helpers that never saw the
+    """The blind sets (evals/blind, blind2 … blind8) were written by helpers that never saw the
     code or the answers; their floors come from measured runs (evals/README.md)."""
     evalset = load_eval_set(ROOT / "evals" / name, real_chat.index.corpus)
     metrics = run_answer_eval(real_chat, evalset)

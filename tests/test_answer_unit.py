@@ -556,3 +556,79 @@ def test_english_function_words_carry_no_topic(chat):
     judge = chat.composer.judge
     assert judge.weight("which") == judge.weight("the") == 0.0
     assert judge.weight("indicators") == 1.0
+
+
+def test_an_ordinal_counts_the_clauses_beside_the_main_one_and_yields_to_a_description(tiny):
+    """"第二个方面说的是什么" after an answer about 2.1 alone: the clauses numbered beside it
+    (2.1, 2.2), not "上一轮答复只有 1 条"; "第一点讲的推介活动…" names what it means, and the
+    unit it describes wins over the count; "第二部分" stays the documents' own name of a part."""
+    from assistant.chat.followup import resolve
+    from assistant.retrieval.query import QueryAnalyzer
+
+    corpus, _, _ = tiny
+    an = QueryAnalyzer(corpus.vocab)
+    lone = {"question": "行业社会组织要做什么", "main": ["tiny", "2.1"], "points": [["tiny", "2.1"]], "items": [],
+            "doc_ids": ["tiny"]}
+    r = resolve("第二个方面说的是什么？", lone, an, corpus)
+    assert r.kind == "nth" and r.unit == ("tiny", "2.2") and not r.missing_nth
+    clause = dict(lone, main=["tiny", "2.1.1"], points=[["tiny", "2.1.1"]])
+    assert resolve("第二点具体说的是什么？", clause, an, corpus).unit == ("tiny", "2.1.1 b)")  # the clause's list
+    assert resolve("第一点讲的推介活动，具体要做什么？", clause, an, corpus).unit == ("tiny", "2.1.1 b)")
+    assert resolve("如果勾了延期，第二部分里要怎么交代？", lone, an, corpus).kind == "new"
+
+
+def test_a_strength_followup_in_other_words_is_about_the_previous_unit(tiny):
+    """"这个是硬性规定吗？": 规定 names the provision asked about, not a topic of its own;
+    硬杠杠 and 非得 ask the strength as 必须 does."""
+    from assistant.chat.followup import resolve
+    from assistant.index.tokenizer import ChineseTokenizer
+    from assistant.retrieval.query import QueryAnalyzer
+
+    corpus, settings, _ = tiny
+    an = QueryAnalyzer(corpus.vocab)
+    nouns = ChineseTokenizer(settings.index_dir / "userdict.txt").nouns
+    prev = {"question": "品牌授权企业要做什么", "main": ["tiny", "2.2"], "points": [["tiny", "2.2"]], "items": [],
+            "doc_ids": ["tiny"]}
+    for q in ("这个是硬性规定吗？", "这算硬杠杠吗？", "这个非得做吗？"):
+        r = resolve(q, prev, an, corpus, nouns)
+        assert r.kind == "strength" and r.unit == ("tiny", "2.2"), q
+
+
+def test_pairs_every_unit_shares_tell_no_unit_apart(corpus):
+    """In the real corpus 品牌 is in half the units: a follow-up sharing only it with the
+    previous answer describes none of its units ("品牌名称里一定要带上我们县的名字吗？" after an
+    answer about brand roles is a question of its own)."""
+    from assistant.chat.followup import _bigrams, resolve
+    from assistant.index.tokenizer import ChineseTokenizer
+    from assistant.retrieval.query import QueryAnalyzer
+
+    counts, n = corpus.pair_counts()
+    assert n == len(corpus.units()) and counts["品牌"] > 0.3 * n and counts["侵权"] < 0.05 * n
+    assert _bigrams("品牌名称", corpus) == {"牌名", "名称"} and "品牌" in _bigrams("品牌名称")
+    an = QueryAnalyzer(corpus.vocab, [d.spec for d in corpus.documents.values()])
+    nouns = ChineseTokenizer(None).nouns
+    prev = {"question": "各个品牌之间的角色和边界怎么划？", "main": ["gxas-1220-2026", "6.2.3 b)"],
+            "points": [["gxas-1220-2026", "6.2.3 b)"]], "items": [], "doc_ids": ["gxas-1220-2026"]}
+    assert resolve("品牌名称里一定要带上我们县的名字吗？", prev, an, corpus, nouns).kind == "new"
+    assert resolve("这一条是强制的吗？", prev, an, corpus, nouns).unit == ("gxas-1220-2026", "6.2.3 b)")
+
+
+def test_naming_another_document_and_nothing_else_asks_the_previous_topic_there(corpus):
+    """"广西那个标准呢？" / "What about the Guangxi standard?" after an answer from the GB/T draft:
+    the same topic in the document named; a follow-up that also says what it asks is its own."""
+    from assistant.chat.followup import resolve
+    from assistant.index.tokenizer import ChineseTokenizer
+    from assistant.retrieval.query import QueryAnalyzer
+
+    an = QueryAnalyzer(corpus.vocab, [d.spec for d in corpus.documents.values()])
+    nouns = ChineseTokenizer(None).nouns
+    prev = {"question": "国标草案说定品牌架构之前要考虑些什么？", "main": ["gbt-cluster-draft", "6.1.2.2"],
+            "points": [["gbt-cluster-draft", "6.1.2.2"]], "items": [], "doc_ids": ["gbt-cluster-draft"]}
+    others = sorted(d for d in corpus.documents if d != "gxas-1220-2026")
+    for q in ("广西那个标准呢？", "What about the Guangxi standard?", "那广西标准里是怎么规定的？"):
+        r = resolve(q, prev, an, corpus, nouns)
+        assert r.kind == "other-docs" and sorted(r.exclude_docs) == others, q
+        assert "国标" not in r.question and "品牌架构" in r.question, q  # the topic, not the old document's name
+    for q in ("广西标准的指标体系又是怎么分的？", "换个事问：红盾指南里的指导站要配多少人？",
+              "What does the Guangxi standard say about quality management models?"):
+        assert resolve(q, prev, an, corpus, nouns).kind == "new", q

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
 from assistant.corpus.store import Corpus
 from assistant.retrieval.query import QueryAnalyzer, normalize
 
@@ -36,8 +38,11 @@ RE_NTH_EN = re.compile(r"\b(" + "|".join(EN_ORDINALS) + r")\s+(item|point|one|cl
 RE_OTHER_DOCS = re.compile(r"(其他|其它|别的|另外的?|另外一[个份]|另一[个份]?)(文件|标准|文件里|文件中|规定|指南|通知)"
                            r"|还有(哪些|什么|别的)文件"
                            r"|other (documents?|standards?)|any other", re.I)
-RE_STRENGTH = re.compile(r"强制|必须|必需|硬性|一定要|非.{0,2}不可|可选|应还是宜|是应|是宜|约束力|mandatory|required|compulsory"
+RE_STRENGTH = re.compile(r"强制|必须|必需|硬性|硬杠杠|硬指标|硬要求|一定要|一定得|非得|非.{0,2}不可|可以不|能不能不"
+                         r"|不[\u4e00-\u9fff]{0,3}行不行|可选|应还是宜|是应|是宜|约束力|mandatory|required|compulsory"
                          r"|binding|obligatory|\bmust\b|optional", re.I)
+# words a follow-up uses for the provision itself ("这个是硬性规定吗"): no thing of its own
+RE_PROVISION = re.compile(r"规定|要求|条款|条文|规范|事项|做法")
 RE_THIS = re.compile(r"这一?(条|项|款|点|个|些|规定|要求)|该(条|项|款|规定)|上面|上述|刚才|前面|它|其|\bthis\b|\bit\b|\bthat\b",
                      re.I)
 RE_PRONOUN = re.compile(r"它们|它|这个|这些|这项|这条|这块|这一块|该项|那个|\bit\b|\bthis\b|\bthey\b|\bthem\b", re.I)
@@ -129,10 +134,11 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
             return _pick(items, n) or _pick(points, n) or _pick(listed(), n)
         if kind in ITEM_WORDS:
             return _pick(listed(), n) or _pick(points, n)
-        return _pick(points, n) or _pick(items, n)
+        return _pick(points, n) or _pick(items, n) or _pick(listed(siblings=kind != "部分"), n)
 
-    def listed() -> list[tuple[str, str]]:
-        """The list in the document the main unit heads or belongs to."""
+    def listed(siblings: bool = False) -> list[tuple[str, str]]:
+        """The list in the document the main unit heads or belongs to (with `siblings`, for a
+        clause without items, the clauses numbered beside it)."""
         if corpus is None or not main or main[0] not in corpus.documents:
             return []
         doc = corpus.documents[main[0]]
@@ -140,8 +146,10 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
         if unit is None:
             return []
         own = [c for c in doc.children(unit) if c.kind == "item"]
-        if not own and unit.kind == "item" and unit.parent in doc.by_label:
-            own = [c for c in doc.children(doc.by_label[unit.parent]) if c.kind == "item"]
+        if not own and unit.parent in doc.by_label and (unit.kind == "item" or siblings):
+            # an item: the list it belongs to; a clause or heading without items: the clauses
+            # numbered beside it (附件1 一、…九、 for "第六个方面")
+            own = [c for c in doc.children(doc.by_label[unit.parent]) if c.kind == unit.kind]
         return [(c.doc_id, c.label) for c in own]
 
     if RE_STRENGTH.search(q) and (RE_THIS.search(q) or nth or short) and (main or points):
@@ -160,6 +168,13 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
             return Resolution("strength", prev["question"], unit=unit)
     if nth and (points or items) and short:
         unit = nth_unit()
+        own = _own_words(RE_DETAIL.sub(" ", RE_NTH.sub(" ", q)))
+        if own and corpus is not None and nth[1] != "部分":
+            # "第二点讲的打击侵权假冒，具体要做到什么？": the unit it describes, when the
+            # ordinal counts differently from the user (6.3.3 lists its points in one text)
+            said = _best_described(own, [main, *points, *items, *listed()], corpus)
+            if said is not None and unit not in said:
+                unit = said[0]
         if unit:
             return Resolution("nth", prev["question"], unit=unit)
         n, kind = nth
@@ -173,6 +188,10 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
                           missing_nth=f"上一轮答复只有 {have} {word}，没有第 {n} {word}。")
     qa = analyzer.analyze(q)
     named = [d for d in qa.doc_hint if d not in docs]
+    if named and main and not _asks_more(q, qa.doc_names):
+        # "广西那个标准呢？" / "What about the GB/T draft?": the previous topic, in the document named
+        exclude = [d for d in analyzer_docs(analyzer) if d not in named]
+        return Resolution("other-docs", _topic_question(prev, main, analyzer, corpus), exclude_docs=exclude)
     if RE_OTHER_DOCS.search(q) or (RE_SIMILAR.search(q) and named):
         # "其他文件有没有类似规定" / "广西标准有没有类似的规定？": the previous topic (without the
         # name of the document it was asked of) in the documents named, else in the others
@@ -218,31 +237,80 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
 
 
 def _own_words(q: str) -> str:
-    """A strength follow-up without its asking words and pronouns: what it says of its own."""
-    rest = RE_PRONOUN.sub(" ", RE_THIS.sub(" ", RE_STRENGTH.sub(" ", q)))
+    """A follow-up without its asking words, pronouns and words for the provision itself:
+    what it says of its own."""
+    rest = RE_PROVISION.sub(" ", RE_PRONOUN.sub(" ", RE_THIS.sub(" ", RE_STRENGTH.sub(" ", q))))
     return re.sub(r"[^\u4e00-\u9fff]+", " ", rest).strip()
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1) if _CJK2.fullmatch(text[i:i + 2])}
+def _bigrams(text: str, corpus: Corpus | None = None) -> set[str]:
+    """The text's pairs of Chinese characters; with a corpus, only those that can tell its
+    units apart (not 品牌, 区域, 服务: in more than COMMON_PAIR of the units, and more than
+    COMMON_MIN of them, so that in a corpus of a few units every pair still counts)."""
+    pairs = {text[i:i + 2] for i in range(len(text) - 1)
+             if _CJK2.fullmatch(text[i:i + 2]) and not _PARTICLES.intersection(text[i:i + 2])}
+    if corpus is not None:
+        counts, n = corpus.pair_counts()
+        pairs = {p for p in pairs if counts.get(p, 0) <= max(COMMON_PAIR * n, COMMON_MIN)}
+    return pairs
 
 
 _CJK2 = re.compile(r"[\u4e00-\u9fff]{2}")
+_PARTICLES = set("的了吗呢吧啊么嘛是也都还就")  # a pair across one of these is grammar, not a thing ("报的", "的吗")
 DESCRIBED_MIN = 2  # character pairs a unit must share with a follow-up's own words to be the one it describes
+COMMON_PAIR = 0.05  # a pair in more than this share of the units identifies none of them…
+COMMON_MIN = 5  # …when that is more than this many units
+_EN_WORD = re.compile(r"[a-z]+")
+# the words of "那广西标准里是怎么说的呢？": a switch of document, no topic of its own
+RE_SWITCH_WORDS = re.compile(r"^(那么?|那在|换成|回到)|里面|里头|当中|(是)?怎么(说|讲|规定|要求)的?|有(什么|啥|没有)(说法|规定|要求)"
+                             r"|说了?(什么|啥)|又|呢|吗|呀|的|里|中|上|对此")
+SWITCH_REST = 2  # Chinese characters a document switch may leave unexplained
+_EN_ASKING = {"say", "says", "said", "about"}  # "what does the Guangxi standard say (about it)?"
+
+
+def _unit_text(corpus: Corpus, cand) -> str | None:
+    doc = corpus.documents.get(cand[0])
+    unit = doc.by_label.get(cand[1]) if doc else None
+    return f"{unit.title or ''}{unit.text}" if unit is not None else None
+
+
+def _best_described(own: str, candidates: list, corpus: Corpus) -> tuple[tuple[str, str], int] | None:
+    """(the candidate sharing the most telling character pairs with the words, their count),
+    or None when none shares DESCRIBED_MIN."""
+    pairs = _bigrams(own, corpus)
+    best = None
+    for cand in dict.fromkeys(c for c in candidates if c):
+        text = _unit_text(corpus, cand)
+        n = sum(p in text for p in pairs) if text else 0
+        if n >= DESCRIBED_MIN and (best is None or n > best[1]):
+            best = (cand, n)
+    return best
+
+
+def _asks_more(q: str, names: list[str]) -> bool:
+    """Besides the documents it names, the follow-up says something: more than a couple of
+    Chinese characters beyond the words of a document switch, or English words beyond
+    function words ("广西那个标准呢" and "国标草案里怎么说" ask nothing more; "广西标准的指标体系…"
+    and "红盾指南里的指导站要配多少人" do)."""
+    rest = q.lower()
+    for n in names:
+        rest = rest.replace(n, " ")
+    rest = RE_SWITCH_WORDS.sub(" ", rest)
+    if len(re.findall(r"[\u4e00-\u9fff]", rest)) > SWITCH_REST:
+        return True
+    return any(w not in ENGLISH_STOP_WORDS and w not in _EN_ASKING for w in _EN_WORD.findall(rest))
 
 
 def _described(own: str, candidates: list, main, corpus: Corpus):
     """(the candidate unit whose text shares the most character pairs with the follow-up's own
     words — at least DESCRIBED_MIN, and more than the main unit — or None when none stands out,
     whether any candidate shares one)."""
-    pairs = _bigrams(own)
+    pairs = _bigrams(own, corpus)
     best, best_n, main_n = None, 0, 0
     for cand in dict.fromkeys(c for c in candidates if c):
-        doc = corpus.documents.get(cand[0])
-        unit = doc.by_label.get(cand[1]) if doc else None
-        if unit is None:
+        text = _unit_text(corpus, cand)
+        if text is None:
             continue
-        text = f"{unit.title or ''}{unit.text}"
         n = sum(p in text for p in pairs)
         if cand == main:
             main_n = n

@@ -16,6 +16,8 @@ from assistant.corpus.tag import tag_units
 from assistant.corpus.vocab import Vocab, load_vocab
 from assistant.errors import CorpusFileError, UnknownClauseError, UnknownDocumentError
 
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+
 
 @dataclass
 class Document:
@@ -83,6 +85,7 @@ class Corpus:
     documents: dict[str, Document]
     vocab: Vocab
     errors: list[CorpusFileError] = field(default_factory=list)
+    _pairs: dict = field(default_factory=dict, repr=False, compare=False)
 
     def doc(self, doc_id: str) -> Document:
         try:
@@ -98,6 +101,23 @@ class Corpus:
 
     def fingerprint(self) -> dict[str, str]:
         return {d: doc.sha256 for d, doc in self.documents.items()}
+
+    def pair_counts(self) -> tuple[dict[str, int], int]:
+        """For each pair of adjacent Chinese characters, how many units' title or text has it
+        (品牌 453 of 839, 侵权 8), and the number of units: a pair most units share identifies
+        none of them."""
+        key = tuple(sorted(self.fingerprint().items()))
+        if key not in self._pairs:
+            units = self.units()
+            counts: dict[str, int] = {}
+            for u in units:
+                text = f"{u.title or ''}{u.text}"
+                for pair in {text[i:i + 2] for i in range(len(text) - 1)}:
+                    if _CJK_PAIR.fullmatch(pair):
+                        counts[pair] = counts.get(pair, 0) + 1
+            self._pairs.clear()
+            self._pairs[key] = (counts, len(units))
+        return self._pairs[key]
 
 
 def read_source(path: Path) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 
 # invisible letters that fonts draw as blank (Hangul fillers, braille blank)
 _BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
@@ -18,3 +21,8 @@ def is_blank(text: str) -> bool:
             continue
         return False
     return True
+
+
+def cjk_pairs(text: str) -> set[str]:
+    """The pairs of adjacent Chinese characters in text (区域品牌 → 区域, 域品, 品牌)."""
+    return {text[i:i + 2] for i in range(len(text) - 1) if _CJK_PAIR.fullmatch(text[i:i + 2])}

@@ -10,7 +10,8 @@ documents. A follow-up is one of:
   showed no such item, the list in the document: the main unit's own items, or, when the
   main unit is an item itself, the items of the list it belongs to;
 - detail: "具体怎么做" / "展开说说" about the previous main unit;
-- other-docs: "其他文件有没有类似规定" → the same question over the other documents;
+- other-docs: "其他文件有没有类似规定" → the same question over the other documents; "广西那个标准呢？"
+  (a document named and nothing else asked) → the same question in that document;
 - carry: a role or phase switch that keeps the topic ("那政府要做什么？", "那更新升级期呢");
 - anaphora: "它主要负责哪些工作", "这个要打多少分" → the pronoun stands for the previous
   main unit's topic (its heading), and the previous document is preferred;
@@ -27,6 +28,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from assistant.corpus.store import Corpus
 from assistant.retrieval.query import QueryAnalyzer, normalize
+from assistant.textutil import cjk_pairs
 
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 EN_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
@@ -188,13 +190,10 @@ def resolve(question: str, prev: dict | None, analyzer: QueryAnalyzer, corpus: C
                           missing_nth=f"上一轮答复只有 {have} {word}，没有第 {n} {word}。")
     qa = analyzer.analyze(q)
     named = [d for d in qa.doc_hint if d not in docs]
-    if named and main and not _asks_more(q, qa.doc_names):
-        # "广西那个标准呢？" / "What about the GB/T draft?": the previous topic, in the document named
-        exclude = [d for d in analyzer_docs(analyzer) if d not in named]
-        return Resolution("other-docs", _topic_question(prev, main, analyzer, corpus), exclude_docs=exclude)
-    if RE_OTHER_DOCS.search(q) or (RE_SIMILAR.search(q) and named):
-        # "其他文件有没有类似规定" / "广西标准有没有类似的规定？": the previous topic (without the
-        # name of the document it was asked of) in the documents named, else in the others
+    if RE_OTHER_DOCS.search(q) or (named and (RE_SIMILAR.search(q) or (main and not _asks_more(q, qa.doc_names)))):
+        # "其他文件有没有类似规定" / "广西标准有没有类似的规定？" / "广西那个标准呢？" (a document named
+        # and nothing else asked): the previous topic (without the name of the document it was
+        # asked of) in the documents named, else in the others
         exclude = [d for d in analyzer_docs(analyzer) if d not in named] if named else docs
         return Resolution("other-docs", _topic_question(prev, main, analyzer, corpus), exclude_docs=exclude)
     if RE_DETAIL.search(q) and short and main and (RE_PRONOUN.search(q) or (len(q) <= 10 and not (
@@ -247,8 +246,7 @@ def _bigrams(text: str, corpus: Corpus | None = None) -> set[str]:
     """The text's pairs of Chinese characters; with a corpus, only those that can tell its
     units apart (not 品牌, 区域, 服务: in more than COMMON_PAIR of the units, and more than
     COMMON_MIN of them, so that in a corpus of a few units every pair still counts)."""
-    pairs = {text[i:i + 2] for i in range(len(text) - 1)
-             if _CJK2.fullmatch(text[i:i + 2]) and not _PARTICLES.intersection(text[i:i + 2])}
+    pairs = {p for p in cjk_pairs(text) if not _PARTICLES.intersection(p)}
     if corpus is not None:
         counts, n = corpus.pair_counts()
         pairs = {p for p in pairs if counts.get(p, 0) <= max(COMMON_PAIR * n, COMMON_MIN)}
@@ -274,14 +272,23 @@ def _unit_text(corpus: Corpus, cand) -> str | None:
     return f"{unit.title or ''}{unit.text}" if unit is not None else None
 
 
+def _shared_pairs(own: str, candidates: list, corpus: Corpus) -> list[tuple[tuple[str, str], int]]:
+    """(candidate unit, how many of the words' telling character pairs its text has), in the
+    candidates' order, each once; candidates that are not units are left out."""
+    pairs = _bigrams(own, corpus)
+    out = []
+    for cand in dict.fromkeys(c for c in candidates if c):
+        text = _unit_text(corpus, cand)
+        if text is not None:
+            out.append((cand, sum(p in text for p in pairs)))
+    return out
+
+
 def _best_described(own: str, candidates: list, corpus: Corpus) -> tuple[tuple[str, str], int] | None:
     """(the candidate sharing the most telling character pairs with the words, their count),
     or None when none shares DESCRIBED_MIN."""
-    pairs = _bigrams(own, corpus)
     best = None
-    for cand in dict.fromkeys(c for c in candidates if c):
-        text = _unit_text(corpus, cand)
-        n = sum(p in text for p in pairs) if text else 0
+    for cand, n in _shared_pairs(own, candidates, corpus):
         if n >= DESCRIBED_MIN and (best is None or n > best[1]):
             best = (cand, n)
     return best
@@ -305,13 +312,8 @@ def _described(own: str, candidates: list, main, corpus: Corpus):
     """(the candidate unit whose text shares the most character pairs with the follow-up's own
     words — at least DESCRIBED_MIN, and more than the main unit — or None when none stands out,
     whether any candidate shares one)."""
-    pairs = _bigrams(own, corpus)
     best, best_n, main_n = None, 0, 0
-    for cand in dict.fromkeys(c for c in candidates if c):
-        text = _unit_text(corpus, cand)
-        if text is None:
-            continue
-        n = sum(p in text for p in pairs)
+    for cand, n in _shared_pairs(own, candidates, corpus):
         if cand == main:
             main_n = n
         if n > best_n:

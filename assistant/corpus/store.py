@@ -15,8 +15,7 @@ from assistant.corpus.parse import compact, label_key, parse_document
 from assistant.corpus.tag import tag_units
 from assistant.corpus.vocab import Vocab, load_vocab
 from assistant.errors import CorpusFileError, UnknownClauseError, UnknownDocumentError
-
-_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+from assistant.textutil import cjk_pairs
 
 
 @dataclass
@@ -111,10 +110,8 @@ class Corpus:
             units = self.units()
             counts: dict[str, int] = {}
             for u in units:
-                text = f"{u.title or ''}{u.text}"
-                for pair in {text[i:i + 2] for i in range(len(text) - 1)}:
-                    if _CJK_PAIR.fullmatch(pair):
-                        counts[pair] = counts.get(pair, 0) + 1
+                for pair in cjk_pairs(f"{u.title or ''}{u.text}"):
+                    counts[pair] = counts.get(pair, 0) + 1
             self._pairs.clear()
             self._pairs[key] = (counts, len(units))
         return self._pairs[key]
